@@ -1,0 +1,22 @@
+//! Healthlink's edge: the Cloudflare Worker that holds the secrets and answers
+//! the widget.
+//!
+//! The modules at the top are plain Rust with no `worker::` types, so they are
+//! tested natively with `cargo test`. Only `frontend_worker` (the fetch entry)
+//! and `user_state_do` (the per-user Durable Object) touch the Workers runtime,
+//! and they are thin: parse, call a decision, do the IO, answer.
+
+pub mod auth;
+pub mod config;
+pub mod connections;
+pub mod cors;
+pub mod error;
+pub mod routes;
+pub mod time;
+pub mod user_id;
+pub mod user_state;
+
+#[cfg(target_arch = "wasm32")]
+mod frontend_worker;
+#[cfg(target_arch = "wasm32")]
+mod user_state_do;

@@ -1,0 +1,16 @@
+//! The wire contract between the widget, the edge and the tests.
+//!
+//! Everything here is plain data with serde derives: no IO, no framework, and it
+//! builds for `wasm32-unknown-unknown` as well as the host. Vendor (aggregator)
+//! types never appear here; the edge maps them onto these.
+
+pub mod catalog;
+pub mod connections;
+pub mod problem;
+
+pub use catalog::{CATALOG, SourceInfo, SourceKind, find_source};
+pub use connections::{ConnectionStatus, ConnectionsResponse, SourceConnection};
+pub use problem::Problem;
+
+/// The media type of every error body the edge returns.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";

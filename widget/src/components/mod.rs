@@ -1,0 +1,6 @@
+//! The widget's views, one component per file.
+
+pub mod app;
+pub mod load_error;
+pub mod skeleton;
+pub mod source_row;

@@ -1,0 +1,29 @@
+//! Release builds of the two wasm artefacts: the widget (Trunk → dist/) and
+//! the Worker (worker-build → edge/build/).
+
+use crate::process::exec;
+use crate::tools::Toolchain;
+use crate::{Result, root, step};
+
+pub fn all(toolchain: &Toolchain) -> Result {
+    // Trunk runs cargo with --offline (Trunk.toml), so fetch crates first.
+    step("Fetching crates");
+    exec(toolchain.command("cargo").args(["fetch", "--quiet"]))?;
+    widget(toolchain)?;
+    edge(toolchain)
+}
+
+pub fn widget(toolchain: &Toolchain) -> Result {
+    step("Building the widget (trunk build --release)");
+    exec(toolchain.command("trunk").args(["build", "--release"]))
+}
+
+pub fn edge(toolchain: &Toolchain) -> Result {
+    step("Building the edge Worker (worker-build --release)");
+    exec(
+        toolchain
+            .command("worker-build")
+            .arg("--release")
+            .current_dir(root().join("edge")),
+    )
+}

@@ -1,0 +1,36 @@
+//! `cargo xtask dev`: build everything and run the edge + demo locally.
+
+use std::time::Duration;
+
+use crate::tools::Toolchain;
+use crate::wrangler::{Wrangler, WranglerOptions};
+use crate::{Result, build, root, step};
+
+pub const DEV_PORT: u16 = 8787;
+
+pub fn run() -> Result {
+    let toolchain = Toolchain::ensure()?;
+    build::all(&toolchain)?;
+    step(&format!(
+        "Starting wrangler dev on http://127.0.0.1:{DEV_PORT}"
+    ));
+    let mut wrangler = Wrangler::start(
+        &toolchain,
+        WranglerOptions {
+            port: DEV_PORT,
+            vars: vec![],
+            persist_dir: root().join(".wrangler").join("dev-state"),
+            fresh_state: false,
+            log_file: None,
+            own_process_group: false,
+        },
+    )?;
+    wrangler.wait_ready(Duration::from_secs(90))?;
+    eprintln!(
+        "\n  Healthlink is running (sandbox aggregator, no secrets needed).\n\
+         \n    Demo page:  {base}/demo/\n    API health: {base}/healthz\n\
+         \n  Press Ctrl-C to stop.\n",
+        base = wrangler.base_url
+    );
+    wrangler.wait()
+}

@@ -1,0 +1,114 @@
+//! `cargo xtask test`: everything CI checks, in the order that fails fastest.
+
+use std::time::Duration;
+
+use crate::process::exec;
+use crate::tools::{CHROMEDRIVER, CHROMIUM_BINARY, Toolchain, ensure_chromium};
+use crate::wrangler::{Wrangler, WranglerOptions, free_port};
+use crate::{Result, build, root, step};
+
+const WASM_CRATES: [&str; 3] = ["healthlink-shared", "healthlink-edge", "healthlink-widget"];
+
+pub fn run() -> Result {
+    // Ctrl-C reaches the child processes (they share our process group) and
+    // ends them; xtask itself stays alive long enough to stop wrangler, which
+    // runs in a group of its own.
+    let _ = ctrlc::set_handler(|| eprintln!("\nxtask: interrupted, cleaning up…"));
+
+    let toolchain = Toolchain::ensure()?;
+    ensure_chromium()?;
+
+    step("cargo fmt --check");
+    exec(toolchain.command("cargo").args(["fmt", "--all", "--check"]))?;
+
+    step("clippy (host, -D warnings)");
+    exec(toolchain.command("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+
+    step("clippy (wasm32, -D warnings)");
+    let mut clippy_wasm = toolchain.command("cargo");
+    clippy_wasm.args(["clippy", "--quiet", "--target", "wasm32-unknown-unknown"]);
+    for krate in WASM_CRATES {
+        clippy_wasm.args(["--package", krate]);
+    }
+    exec(clippy_wasm.args(["--", "-D", "warnings"]))?;
+
+    step("Unit tests (native)");
+    exec(toolchain.command("cargo").args(["test", "--quiet"]))?;
+
+    build::all(&toolchain)?;
+    end_to_end(&toolchain)
+}
+
+/// Starts `wrangler dev` on a free port, runs the black-box suite against it
+/// and always stops it again.
+fn end_to_end(toolchain: &Toolchain) -> Result {
+    let artifacts = root().join("target").join("e2e");
+    std::fs::create_dir_all(&artifacts).map_err(|e| format!("creating {artifacts:?}: {e}"))?;
+
+    // Compile the suite before starting wrangler, so the server does not sit
+    // idle through a cold build.
+    step("Building the end-to-end suite");
+    exec(toolchain.command("cargo").args([
+        "test",
+        "--quiet",
+        "--package",
+        "healthlink-tests",
+        "--no-run",
+    ]))?;
+
+    let edge_port = free_port()?;
+    let host_port = free_port()?;
+    let host_origin = format!("http://127.0.0.1:{host_port}");
+    step(&format!(
+        "Starting wrangler dev on 127.0.0.1:{edge_port} (host page origin {host_origin})"
+    ));
+    let mut wrangler = Wrangler::start(
+        toolchain,
+        WranglerOptions {
+            port: edge_port,
+            vars: vec![
+                ("HEALTHLINK_AGGREGATOR".into(), "sandbox".into()),
+                ("HEALTHLINK_ALLOWED_ORIGINS".into(), host_origin),
+            ],
+            persist_dir: artifacts.join("wrangler-state"),
+            fresh_state: true,
+            log_file: Some(artifacts.join("wrangler.log")),
+            own_process_group: true,
+        },
+    )?;
+    wrangler.wait_ready(Duration::from_secs(90))?;
+
+    step("End-to-end tests (HTTP + headless Chromium)");
+    let result = exec(
+        toolchain
+            .command("cargo")
+            .args([
+                "test",
+                "--quiet",
+                "--package",
+                "healthlink-tests",
+                "--",
+                "--test-threads=2",
+            ])
+            .env("HEALTHLINK_EDGE_URL", &wrangler.base_url)
+            .env("HEALTHLINK_HOST_PORT", host_port.to_string())
+            .env("HEALTHLINK_ARTIFACTS", &artifacts)
+            .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)
+            .env("HEALTHLINK_CHROMEDRIVER", CHROMEDRIVER),
+    );
+    wrangler.stop();
+    result.map_err(|error| format!("{error}{}", wrangler.log_tail()))?;
+    eprintln!(
+        "\nAll checks passed. Screenshots: {}",
+        artifacts.join("screenshots").display()
+    );
+    Ok(())
+}

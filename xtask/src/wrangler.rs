@@ -1,0 +1,178 @@
+//! Starting and stopping `wrangler dev` (local workerd) for dev and tests.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::tools::Toolchain;
+use crate::{Result, root};
+
+pub struct WranglerOptions {
+    pub port: u16,
+    /// `--var NAME:VALUE` overrides of wrangler.toml's `[vars]`.
+    pub vars: Vec<(String, String)>,
+    /// Durable Object storage; deleted first when `fresh_state` is set.
+    pub persist_dir: PathBuf,
+    pub fresh_state: bool,
+    /// Where wrangler's output goes; `None` inherits the terminal.
+    pub log_file: Option<PathBuf>,
+    /// Run in its own process group so it can be stopped as a whole (tests).
+    /// `dev` keeps it in the terminal's group so Ctrl-C reaches it directly.
+    pub own_process_group: bool,
+}
+
+/// A running `wrangler dev`. Dropping it stops wrangler and everything it
+/// started (node, workerd, esbuild).
+pub struct Wrangler {
+    child: Child,
+    own_process_group: bool,
+    log_file: Option<PathBuf>,
+    pub base_url: String,
+}
+
+impl Wrangler {
+    pub fn start(toolchain: &Toolchain, options: WranglerOptions) -> Result<Self> {
+        if options.fresh_state {
+            let _ = std::fs::remove_dir_all(&options.persist_dir);
+        }
+        let state = root().join("target").join("xtask-state");
+        for dir in ["config", "cache", "tmp"] {
+            std::fs::create_dir_all(state.join(dir)).map_err(|e| format!("creating {dir}: {e}"))?;
+        }
+        let mut command = toolchain.command(toolchain.node_bin("wrangler"));
+        command
+            .args(["dev", "--local", "--ip", "127.0.0.1", "--port"])
+            .arg(options.port.to_string())
+            .arg("--persist-to")
+            .arg(&options.persist_dir)
+            .arg("--show-interactive-dev-session=false")
+            // Hermetic: wrangler, miniflare and workerd write their caches here.
+            .env("XDG_CONFIG_HOME", state.join("config"))
+            .env("XDG_CACHE_HOME", state.join("cache"))
+            .env("TMPDIR", state.join("tmp"))
+            .stdin(Stdio::null());
+        for (name, value) in &options.vars {
+            command.arg("--var").arg(format!("{name}:{value}"));
+        }
+        if let Some(path) = &options.log_file {
+            let log = File::create(path).map_err(|e| format!("creating {path:?}: {e}"))?;
+            let log_err = log.try_clone().map_err(|e| e.to_string())?;
+            command.stdout(log).stderr(log_err);
+        }
+        if options.own_process_group {
+            command.process_group(0);
+        }
+        let child = command
+            .spawn()
+            .map_err(|error| format!("could not start wrangler: {error}"))?;
+        Ok(Self {
+            child,
+            own_process_group: options.own_process_group,
+            log_file: options.log_file,
+            base_url: format!("http://127.0.0.1:{}", options.port),
+        })
+    }
+
+    /// Polls `/healthz` until it answers 200. The "Ready" log line can come
+    /// before the first request succeeds, so the route is the only signal.
+    pub fn wait_ready(&mut self, timeout: Duration) -> Result {
+        let port: u16 = self
+            .base_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "wrangler exited early ({status}){}",
+                    self.log_tail()
+                ));
+            }
+            if http_status(port, "/healthz") == Some(200) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Err(format!(
+            "wrangler was not ready after {timeout:?}{}",
+            self.log_tail()
+        ))
+    }
+
+    pub fn wait(&mut self) -> Result {
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("wrangler exited ({status})"))
+        }
+    }
+
+    pub fn log_tail(&self) -> String {
+        let Some(path) = &self.log_file else {
+            return String::new();
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+        format!("\n--- last lines of {} ---\n{tail}", path.display())
+    }
+
+    pub fn stop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        let target = if self.own_process_group {
+            format!("-{}", self.child.id())
+        } else {
+            self.child.id().to_string()
+        };
+        let _ = Command::new("kill").args(["-TERM", "--", &target]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &target]).status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Wrangler {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> Result<u16> {
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("finding a free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|addr| addr.port())
+        .map_err(|e| e.to_string())
+}
+
+/// The status code of a plain HTTP/1.1 GET on loopback, or `None` when the
+/// server is not answering. Deliberately dependency-free.
+pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
