@@ -2,10 +2,10 @@
 // defines <healthlink-connect> and mounts the WebAssembly widget into each
 // such element. Attributes: `session` (the session token from the host's
 // backend) and `edge` (the edge's origin; defaults to where this file came from).
-import init, { mount } from "./healthlink_widget.js";
+import init, { mount } from "./healthlink-widget.js";
 
 const scriptOrigin = new URL(import.meta.url).origin;
-const ready = init({ module_or_path: new URL("./healthlink_widget_bg.wasm", import.meta.url) });
+const ready = init({ module_or_path: new URL("./healthlink-widget_bg.wasm", import.meta.url) });
 
 class HealthlinkConnect extends HTMLElement {
   static observedAttributes = ["session", "edge"];

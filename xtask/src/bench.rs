@@ -13,8 +13,8 @@ use crate::{Result, build, root, step};
 /// The files a host page downloads to show the widget.
 const WIDGET_FILES: [&str; 3] = [
     "healthlink.js",
-    "healthlink_widget.js",
-    "healthlink_widget_bg.wasm",
+    "healthlink-widget.js",
+    "healthlink-widget_bg.wasm",
 ];
 /// The Worker bundle wrangler uploads.
 const WORKER_FILES: [&str; 2] = ["index.js", "index_bg.wasm"];

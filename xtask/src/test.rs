@@ -61,6 +61,8 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
         "--quiet",
         "--package",
         "healthlink-tests",
+        "--test",
+        "e2e",
         "--no-run",
     ]))?;
 
@@ -95,6 +97,8 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
                 "--quiet",
                 "--package",
                 "healthlink-tests",
+                "--test",
+                "e2e",
                 "--",
                 "--test-threads=2",
             ])
