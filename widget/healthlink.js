@@ -1,14 +1,15 @@
 // Healthlink widget loader. A host page includes this one module script; it
 // defines <healthlink-connect> and mounts the WebAssembly widget into each
 // such element. Attributes: `session` (the session token from the host's
-// backend) and `edge` (the edge's origin; defaults to where this file came from).
+// backend), `edge` (the edge's origin; defaults to where this file came
+// from) and `flow` (`popup`, the default, or `redirect`).
 import init, { mount } from "./healthlink-widget.js";
 
 const scriptOrigin = new URL(import.meta.url).origin;
 const ready = init({ module_or_path: new URL("./healthlink-widget_bg.wasm", import.meta.url) });
 
 class HealthlinkConnect extends HTMLElement {
-  static observedAttributes = ["session", "edge"];
+  static observedAttributes = ["session", "edge", "flow"];
 
   #handle = null;
   // Bumped on every (re)render request so a slow wasm load cannot mount a
@@ -40,7 +41,8 @@ class HealthlinkConnect extends HTMLElement {
     this.#unmount();
     const edge = this.getAttribute("edge") || scriptOrigin;
     const session = this.getAttribute("session") || "";
-    this.#handle = mount(this, edge, session);
+    const flow = this.getAttribute("flow") || "popup";
+    this.#handle = mount(this, edge, session, flow);
   }
 
   #unmount() {

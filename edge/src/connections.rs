@@ -1,17 +1,18 @@
-//! Builds the status list the widget shows from what the user's Durable
-//! Object has stored.
+//! The status list the widget shows, and reconciliation with the
+//! aggregator's own view.
 
 use healthlink_shared::{CATALOG, ConnectionStatus, ConnectionsResponse, SourceConnection};
 
 use crate::time::rfc3339_from_unix_ms;
 use crate::user_state::StoredStatus;
 
-/// One entry per catalog source, in catalog order. A source with no stored
-/// row has never been connected: `disconnected`, with no timestamp. Stored
-/// rows for sources no longer in the catalog are ignored.
-pub fn status_list(stored: &[StoredStatus]) -> ConnectionsResponse {
+/// One entry per catalog source the session offers, in catalog order. A
+/// source with no stored row has never been connected: `disconnected`, with
+/// no timestamp. Stored rows for sources no longer in the catalog are ignored.
+pub fn status_list(stored: &[StoredStatus], offers: impl Fn(&str) -> bool) -> ConnectionsResponse {
     let sources = CATALOG
         .iter()
+        .filter(|source| offers(source.id))
         .map(|source| {
             let row = stored.iter().find(|row| row.source == source.id);
             SourceConnection {
@@ -29,13 +30,59 @@ pub fn status_list(stored: &[StoredStatus]) -> ConnectionsResponse {
     ConnectionsResponse { sources }
 }
 
+/// Sources whose stored status is `connected` or `pending`: the ones an
+/// aggregator may hold a grant for.
+pub fn connected_sources(stored: &[StoredStatus]) -> Vec<&'static str> {
+    CATALOG
+        .iter()
+        .filter(|source| {
+            stored.iter().any(|row| {
+                row.source == source.id
+                    && matches!(
+                        row.status,
+                        ConnectionStatus::Connected | ConnectionStatus::Pending
+                    )
+            })
+        })
+        .map(|source| source.id)
+        .collect()
+}
+
+/// The sources whose upstream status differs from what we stored, with the
+/// upstream status. Sources the aggregator does not mention are left alone.
+pub fn reconcile(
+    stored: &[StoredStatus],
+    upstream: &[(&'static str, ConnectionStatus)],
+) -> Vec<(&'static str, ConnectionStatus)> {
+    upstream
+        .iter()
+        .filter(|(source, status)| {
+            let current = stored
+                .iter()
+                .find(|row| row.source == *source)
+                .map_or(ConnectionStatus::Disconnected, |row| row.status);
+            current != *status
+        })
+        .copied()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn row(source: &str, status: ConnectionStatus) -> StoredStatus {
+        StoredStatus {
+            source: source.into(),
+            status,
+            updated_at_ms: 0,
+            error: Some("Garmin is not answering.".into()),
+        }
+    }
+
     #[test]
     fn new_user_sees_every_source_disconnected() {
-        let list = status_list(&[]);
+        let list = status_list(&[], |_| true);
         assert_eq!(list.sources.len(), CATALOG.len());
         assert!(
             list.sources
@@ -44,38 +91,52 @@ mod tests {
                     && s.updated_at.is_none()
                     && s.error.is_none())
         );
-        assert_eq!(list.sources[0].id, CATALOG[0].id);
     }
 
     #[test]
-    fn stored_rows_override_the_default() {
+    fn stored_rows_override_the_default_and_sessions_filter() {
         let stored = [
-            StoredStatus {
-                source: "oura".into(),
-                status: ConnectionStatus::Connected,
-                updated_at_ms: 0,
-                error: Some("stale".into()),
-            },
-            StoredStatus {
-                source: "garmin".into(),
-                status: ConnectionStatus::Error,
-                updated_at_ms: 1000,
-                error: Some("Garmin is not answering.".into()),
-            },
-            StoredStatus {
-                source: "retired_source".into(),
-                status: ConnectionStatus::Connected,
-                updated_at_ms: 0,
-                error: None,
-            },
+            row("oura", ConnectionStatus::Connected),
+            row("garmin", ConnectionStatus::Error),
+            row("retired_source", ConnectionStatus::Connected),
         ];
-        let list = status_list(&stored);
-        let oura = list.sources.iter().find(|s| s.id == "oura").unwrap();
-        assert_eq!(oura.status, ConnectionStatus::Connected);
-        assert_eq!(oura.updated_at.as_deref(), Some("1970-01-01T00:00:00.000Z"));
-        assert_eq!(oura.error, None, "errors only accompany the error status");
-        let garmin = list.sources.iter().find(|s| s.id == "garmin").unwrap();
-        assert_eq!(garmin.error.as_deref(), Some("Garmin is not answering."));
-        assert_eq!(list.sources.len(), CATALOG.len());
+        let list = status_list(&stored, |id| id == "oura" || id == "garmin");
+        assert_eq!(list.sources.len(), 2);
+        assert_eq!(list.sources[0].id, "garmin");
+        assert_eq!(
+            list.sources[0].error.as_deref(),
+            Some("Garmin is not answering.")
+        );
+        assert_eq!(list.sources[1].status, ConnectionStatus::Connected);
+        assert_eq!(
+            list.sources[1].error, None,
+            "errors only accompany the error status"
+        );
+        assert_eq!(
+            list.sources[1].updated_at.as_deref(),
+            Some("1970-01-01T00:00:00.000Z")
+        );
+    }
+
+    #[test]
+    fn reconcile_reports_only_differences() {
+        let stored = [
+            row("oura", ConnectionStatus::Connected),
+            row("polar", ConnectionStatus::Pending),
+        ];
+        assert_eq!(connected_sources(&stored), ["oura", "polar"]);
+        let upstream = [
+            ("oura", ConnectionStatus::Expired),
+            ("polar", ConnectionStatus::Pending),
+            ("fitbit", ConnectionStatus::Disconnected),
+            ("garmin", ConnectionStatus::Connected),
+        ];
+        assert_eq!(
+            reconcile(&stored, &upstream),
+            [
+                ("oura", ConnectionStatus::Expired),
+                ("garmin", ConnectionStatus::Connected)
+            ]
+        );
     }
 }

@@ -2,52 +2,122 @@
 //!
 //! Handlers return `ApiError`; `ApiError::problem` is the only place that
 //! decides what a client sees. Internal detail (runtime errors, storage
-//! failures) is logged by the glue and never put in a response.
+//! failures, upstream bodies) is logged by the glue, never put in a response.
 
 use healthlink_shared::Problem;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
-    /// No credentials, or credentials we do not accept.
+    /// No credentials, or credentials we do not accept (forged, foreign key,
+    /// wrong kind). Deliberately one answer for all of them.
     Unauthorized,
-    /// The request's `Origin` is not one the operator configured.
+    /// A session that was valid once but has expired: the host should mint a
+    /// new one.
+    SessionExpired,
+    /// The session lacks the scope this action needs.
+    MissingScope {
+        scope: &'static str,
+    },
+    /// The request's `Origin` is not one the operator (or the session) allows.
     OriginNotAllowed,
+    /// A session for one user used on another user's resource.
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     InvalidUserId,
     UnknownSource,
+    /// The session restricts the widget to other sources.
+    SourceNotAllowed,
+    /// Apple Health and Health Connect connect on the phone, not in a browser.
+    PhoneOnlySource,
+    /// The body or query is not what the route expects; `detail` says how.
+    InvalidRequest {
+        detail: String,
+    },
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ReturnUrlNotAllowed,
+    /// The return `state` is forged, tampered, expired or for someone else.
+    InvalidState,
+    /// The return `state` was already used once.
+    StateAlreadyUsed,
+    /// The aggregator asks us to slow down.
+    RateLimited {
+        retry_after_seconds: u32,
+    },
+    /// The aggregator failed, timed out or answered nonsense; retry later.
+    UpstreamUnavailable,
+    /// The aggregator reports the source still connected after a revoke.
+    DisconnectFailed,
     /// The operator's configuration is incomplete or wrong; `detail` names the
     /// variable so the operator can fix it. Never contains a secret's value.
     Misconfigured {
         detail: String,
     },
-    /// Something failed inside the edge (storage, runtime). The detail is
-    /// logged, not returned.
+    /// Something failed inside the edge (storage, runtime).
     Internal,
 }
 
 impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
-            Self::Unauthorized => 401,
-            Self::OriginNotAllowed => 403,
+            Self::InvalidUserId
+            | Self::InvalidRequest { .. }
+            | Self::ReturnUrlNotAllowed
+            | Self::InvalidState
+            | Self::PhoneOnlySource => 400,
+            Self::Unauthorized | Self::SessionExpired => 401,
+            Self::MissingScope { .. }
+            | Self::OriginNotAllowed
+            | Self::Forbidden
+            | Self::SourceNotAllowed => 403,
             Self::NotFound | Self::UnknownSource => 404,
             Self::MethodNotAllowed => 405,
-            Self::InvalidUserId => 400,
+            Self::StateAlreadyUsed => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RateLimited { .. } => 429,
             Self::Misconfigured { .. } | Self::Internal => 500,
+            Self::DisconnectFailed => 502,
+            Self::UpstreamUnavailable => 503,
         }
     }
 
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthorized => "unauthorized",
+            Self::SessionExpired => "session_expired",
+            Self::MissingScope { .. } => "missing_scope",
             Self::OriginNotAllowed => "origin_not_allowed",
+            Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidUserId => "invalid_user_id",
             Self::UnknownSource => "unknown_source",
+            Self::SourceNotAllowed => "source_not_allowed",
+            Self::PhoneOnlySource => "phone_only_source",
+            Self::InvalidRequest { .. } => "invalid_request",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::ReturnUrlNotAllowed => "return_url_not_allowed",
+            Self::InvalidState => "invalid_state",
+            Self::StateAlreadyUsed => "state_already_used",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::UpstreamUnavailable => "upstream_unavailable",
+            Self::DisconnectFailed => "disconnect_failed",
             Self::Misconfigured { .. } => "misconfigured",
             Self::Internal => "internal_error",
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Self::RateLimited {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            Self::UpstreamUnavailable => Some(30),
+            _ => None,
         }
     }
 
@@ -55,11 +125,25 @@ impl ApiError {
         let (title, detail): (&str, Option<String>) = match self {
             Self::Unauthorized => (
                 "Not signed in",
-                Some("Send a valid session in the Authorization header.".into()),
+                Some("Send a valid session token or API key in the Authorization header.".into()),
+            ),
+            Self::SessionExpired => (
+                "Session expired",
+                Some("Ask the host app for a new session.".into()),
+            ),
+            Self::MissingScope { scope } => (
+                "Not allowed",
+                Some(format!(
+                    "This session does not include the `{scope}` scope."
+                )),
             ),
             Self::OriginNotAllowed => (
                 "Origin not allowed",
-                Some("This page's origin is not in HEALTHLINK_ALLOWED_ORIGINS.".into()),
+                Some("This page's origin is not allowed to use this edge or session.".into()),
+            ),
+            Self::Forbidden => (
+                "Not allowed",
+                Some("This session belongs to another user.".into()),
             ),
             Self::NotFound => ("Not found", None),
             Self::MethodNotAllowed => ("Method not allowed", None),
@@ -68,6 +152,52 @@ impl ApiError {
                 Some("A user id is 1–50 characters of A–Z, a–z, 0–9 and . _ : @ -.".into()),
             ),
             Self::UnknownSource => ("Unknown data source", None),
+            Self::SourceNotAllowed => (
+                "Data source not offered",
+                Some("This session does not offer that data source.".into()),
+            ),
+            Self::PhoneOnlySource => (
+                "Connect on your phone",
+                Some(
+                    "This data source is connected in the app on your phone, not in a browser."
+                        .into(),
+                ),
+            ),
+            Self::InvalidRequest { detail } => ("Invalid request", Some(detail.clone())),
+            Self::PayloadTooLarge => (
+                "Request too large",
+                Some("Request bodies are limited to 16 KB.".into()),
+            ),
+            Self::UnsupportedMediaType => (
+                "Unsupported media type",
+                Some("Send the body as application/json.".into()),
+            ),
+            Self::ReturnUrlNotAllowed => (
+                "Return URL not allowed",
+                Some(
+                    "The return_url is not on this edge's HEALTHLINK_RETURN_URLS allowlist.".into(),
+                ),
+            ),
+            Self::InvalidState => (
+                "This link is not valid",
+                Some("The link has expired or was changed. Start again from the app.".into()),
+            ),
+            Self::StateAlreadyUsed => (
+                "This link was already used",
+                Some("Each return link works once. Start again from the app.".into()),
+            ),
+            Self::RateLimited { .. } => (
+                "Too many requests",
+                Some("The data provider asks us to slow down. Try again in a little while.".into()),
+            ),
+            Self::UpstreamUnavailable => (
+                "Data provider unavailable",
+                Some("The data provider is not answering right now. Try again in a minute.".into()),
+            ),
+            Self::DisconnectFailed => (
+                "Disconnect did not go through",
+                Some("The data provider still reports this source as connected. Try again.".into()),
+            ),
             Self::Misconfigured { detail } => {
                 ("Healthlink is not configured", Some(detail.clone()))
             }
@@ -92,6 +222,23 @@ mod tests {
             (404, "unknown_source")
         );
         assert_eq!(problem.kind, "urn:healthlink:problem:unknown_source");
+    }
+
+    #[test]
+    fn client_errors_are_4xx_and_upstream_trouble_is_retryable() {
+        for error in [
+            ApiError::Unauthorized,
+            ApiError::InvalidState,
+            ApiError::StateAlreadyUsed,
+            ApiError::PayloadTooLarge,
+            ApiError::RateLimited {
+                retry_after_seconds: 60,
+            },
+        ] {
+            assert!((400..500).contains(&error.status()), "{error:?}");
+        }
+        assert_eq!(ApiError::UpstreamUnavailable.retry_after(), Some(30));
+        assert_eq!(ApiError::Unauthorized.retry_after(), None);
     }
 
     #[test]

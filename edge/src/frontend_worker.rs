@@ -1,127 +1,596 @@
-//! The Worker's fetch entry: routing, CORS, authentication and the call to the
-//! user's Durable Object. Every decision is made by the plain-Rust modules;
-//! this file only moves data between them and the runtime.
+//! The Worker's fetch entry: CORS, routing, authentication, then one handler
+//! per route. Every decision is made by the plain-Rust modules; this file
+//! reads the request, calls them, does the IO and writes the answer.
 
-use healthlink_shared::{PROBLEM_CONTENT_TYPE, Problem};
+use healthlink_shared::{
+    AuditPage, ConnectRequest, ConnectResponse, ConnectionStatus, ConnectionsResponse,
+    CreateSessionRequest, DisconnectResponse, FlowAction, FlowOutcome, PROBLEM_CONTENT_TYPE, Scope,
+    SessionResponse, SourceInfo, find_source,
+};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use worker::{Context, Env, Request, Response, console_error, event};
 
-use crate::auth::authenticate;
+use crate::aggregator::sandbox::{Sandbox, is_own_return};
+use crate::aggregator::{Aggregator, ConnectContext};
 use crate::config::Config;
-use crate::connections::status_list;
+use crate::connections::{connected_sources, reconcile, status_list};
 use crate::cors::{self, CorsDecision};
 use crate::error::ApiError;
-use crate::routes::{Route, route};
+use crate::flows::{ReturnTarget, connect_result, disconnect_result, plan_connect, return_target};
+use crate::pages::{PAGE_CSP, consent_page, popup_result_page};
+use crate::return_state::ReturnState;
+use crate::routes::{RETURN_PATH, Route, route};
+use crate::session::{self, SessionClaims};
+use crate::signing::Signer;
+use crate::time::rfc3339_from_unix_ms;
 use crate::user_id::UserId;
-use crate::user_state::{PATH_STATUSES, StoredStatus};
+use crate::user_state::Change;
+use crate::user_state_do::UserStateClient;
 
-/// Binding name of the per-user Durable Object namespace; matches wrangler.toml.
-pub const USER_STATE_BINDING: &str = "USER_STATE";
+/// Request bodies above this are refused (413) before parsing.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The demo page's fixed user (sandbox only).
+const DEMO_USER: &str = "demo-user";
+
+/// What every handler gets: the parsed request context.
+struct Ctx<'a> {
+    req: &'a Request,
+    env: &'a Env,
+    config: &'a Config,
+    signer: Signer,
+    edge_origin: String,
+    origin: Option<String>,
+    now_ms: i64,
+}
+
+impl Ctx<'_> {
+    fn now(&self) -> i64 {
+        self.now_ms / 1000
+    }
+
+    fn header(&self, name: &str) -> Result<Option<String>, ApiError> {
+        self.req.headers().get(name).map_err(internal)
+    }
+
+    fn users(&self, user: &UserId) -> Result<UserStateClient, ApiError> {
+        UserStateClient::new(self.env, user)
+    }
+
+    /// The session of a widget request, checked for origin and `scope`.
+    fn session(&self, scope: Scope) -> Result<SessionClaims, ApiError> {
+        let claims = session::verify(
+            self.header("authorization")?.as_deref(),
+            &self.signer,
+            self.now(),
+        )?;
+        claims.check_origin(self.origin.as_deref(), &self.edge_origin)?;
+        claims.require(scope)?;
+        Ok(claims)
+    }
+
+    fn backend(&self) -> Result<(), ApiError> {
+        session::verify_api_key(self.header("authorization")?.as_deref(), self.config)
+    }
+
+    fn aggregator(&self, stored_connected: Vec<&'static str>) -> Sandbox {
+        // One aggregator today; Thryve and ROOK are selected here by
+        // `config.aggregator` without touching any handler.
+        Sandbox::new(&self.edge_origin, stored_connected)
+    }
+}
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let url = req.url()?;
     let edge_origin = url.origin().ascii_serialization();
     let origin = req.headers().get("origin")?;
 
-    let config = Config::from_lookup(|name| env.var(name).ok().map(|value| value.to_string()));
+    let config = Config::from_lookup(|name| {
+        env.secret(name)
+            .ok()
+            .map(|value| value.to_string())
+            .or_else(|| env.var(name).ok().map(|value| value.to_string()))
+    });
     let allowed_origins = config
         .as_ref()
         .map(|config| config.allowed_origins.as_slice())
         .unwrap_or_default();
     let decision = cors::decide(origin.as_deref(), allowed_origins, &edge_origin);
 
-    let result = match (config, &decision) {
+    let result = match (&config, &decision) {
         (_, CorsDecision::Refused) => Err(ApiError::OriginNotAllowed),
-        (Err(error), _) => Err(ApiError::from(error)),
-        (Ok(config), _) => handle(&req, &env, &config, url.path()).await,
+        (Err(error), _) => {
+            console_error!("configuration: {}", error.0);
+            Err(ApiError::from(error.clone()))
+        }
+        (Ok(config), _) => {
+            let body = read_body(&mut req).await;
+            let ctx = Ctx {
+                req: &req,
+                env: &env,
+                config,
+                signer: Signer::new(config.signing_key.as_bytes()),
+                edge_origin,
+                origin,
+                now_ms: worker::Date::now().as_millis() as i64,
+            };
+            match body {
+                Ok(body) => dispatch(&ctx, &url, body).await,
+                Err(error) => Err(error),
+            }
+        }
     };
     let mut response = match result {
         Ok(response) => response,
         Err(error) => problem_response(&error)?,
     };
+    let headers = response.headers_mut();
     for (name, value) in cors::response_headers(&decision) {
-        response.headers_mut().set(name, &value)?;
+        headers.set(name, &value)?;
     }
+    headers.set("x-content-type-options", "nosniff")?;
+    // URLs carry return states; never leak them to other sites.
+    headers.set("referrer-policy", "no-referrer")?;
     Ok(response)
 }
 
-async fn handle(
-    req: &Request,
-    env: &Env,
-    config: &Config,
-    path: &str,
-) -> Result<Response, ApiError> {
-    match route(req.method().as_ref(), path)? {
-        Route::Healthz => json(&Healthz {
-            status: "ok",
-            aggregator: config.aggregator.as_str(),
-        }),
+async fn dispatch(ctx: &Ctx<'_>, url: &worker::Url, body: String) -> Result<Response, ApiError> {
+    match route(ctx.req.method().as_ref(), url.path())? {
+        Route::Healthz => json(
+            200,
+            &serde_json::json!({"status": "ok", "aggregator": ctx.config.aggregator.as_str()}),
+        ),
+        Route::OpenApi => {
+            let mut response = Response::ok(crate::openapi::OPENAPI_JSON).map_err(internal)?;
+            set_header(&mut response, "content-type", "application/json")?;
+            Ok(response)
+        }
         Route::Preflight => preflight(),
+        Route::CreateSession => {
+            ctx.backend()?;
+            create_session(ctx, parse_json(&body)?, ctx.config.allowed_origins.clone())
+        }
+        Route::UserConnections(user) => {
+            ctx.backend()?;
+            json(200, &list_connections(ctx, &user, |_| true).await?)
+        }
+        Route::UserDisconnect(user, source) => {
+            ctx.backend()?;
+            disconnect(ctx, &user, source, "backend").await
+        }
+        Route::UserAudit(user) => {
+            ctx.backend()?;
+            audit(ctx, &user, url).await
+        }
+        Route::DeleteUser(user) => {
+            ctx.backend()?;
+            delete_user(ctx, &user).await
+        }
         Route::Connections => {
-            let authorization = req.headers().get("authorization").map_err(internal)?;
-            let user = authenticate(authorization.as_deref(), config)?;
-            let stored = load_statuses(env, &user).await?;
-            json(&status_list(&stored))
+            let session = ctx.session(Scope::Read)?;
+            let user = session.user()?;
+            json(
+                200,
+                &list_connections(ctx, &user, |id| session.offers(id)).await?,
+            )
+        }
+        Route::Connect(source) => {
+            let session = ctx.session(Scope::Connect)?;
+            connect(ctx, &session, source, parse_json(&body)?).await
+        }
+        Route::Disconnect(source) => {
+            let session = ctx.session(Scope::Disconnect)?;
+            if !session.offers(source.id) {
+                return Err(ApiError::SourceNotAllowed);
+            }
+            disconnect(ctx, &session.user()?, source, &session.actor()).await
+        }
+        Route::Return => flow_return(ctx, url).await,
+        Route::SandboxConsent => sandbox_consent(ctx, url),
+        Route::DemoSession => {
+            if !ctx.config.demo_enabled() {
+                return Err(ApiError::NotFound);
+            }
+            // Only the edge's own demo page may ask.
+            if ctx.origin.as_deref() != Some(ctx.edge_origin.as_str()) {
+                return Err(ApiError::OriginNotAllowed);
+            }
+            let request = CreateSessionRequest {
+                user_id: DEMO_USER.into(),
+                ..Default::default()
+            };
+            create_session(ctx, request, vec![ctx.edge_origin.clone()])
         }
     }
 }
 
-#[derive(Serialize)]
-struct Healthz {
-    status: &'static str,
-    aggregator: &'static str,
+fn create_session(
+    ctx: &Ctx<'_>,
+    request: CreateSessionRequest,
+    default_origins: Vec<String>,
+) -> Result<Response, ApiError> {
+    let mut config = ctx.config.clone();
+    config.allowed_origins = default_origins;
+    let (session_token, expires_at) = session::mint(request, &config, &ctx.signer, ctx.now())?;
+    json(
+        201,
+        &SessionResponse {
+            session_token,
+            expires_at: rfc3339_from_unix_ms(expires_at * 1000),
+        },
+    )
+}
+
+/// The status list, reconciled with the aggregator's view when it has one.
+/// If the aggregator is down, the last known states are shown.
+async fn list_connections(
+    ctx: &Ctx<'_>,
+    user: &UserId,
+    offers: impl Fn(&str) -> bool,
+) -> Result<ConnectionsResponse, ApiError> {
+    let users = ctx.users(user)?;
+    let mut stored = users.statuses().await?;
+    let aggregator = ctx.aggregator(connected_sources(&stored));
+    match aggregator.statuses(user).await {
+        Ok(Some(upstream)) => {
+            let changes: Vec<Change> = reconcile(&stored, &upstream)
+                .into_iter()
+                .map(|(source, status)| Change {
+                    at_ms: ctx.now_ms,
+                    user_id: user.to_string(),
+                    source: source.to_owned(),
+                    status: Some(status),
+                    error: None,
+                    actor: "aggregator".into(),
+                    action: "reconcile".into(),
+                    result: status.as_str().into(),
+                    aggregator: aggregator.name().into(),
+                })
+                .collect();
+            if !changes.is_empty() {
+                users.record(changes).await?;
+                stored = users.statuses().await?;
+            }
+        }
+        Ok(None) => {}
+        Err(error) => console_error!("status check failed, showing last known: {error:?}"),
+    }
+    Ok(status_list(&stored, offers))
+}
+
+async fn connect(
+    ctx: &Ctx<'_>,
+    session: &SessionClaims,
+    source: &'static SourceInfo,
+    request: ConnectRequest,
+) -> Result<Response, ApiError> {
+    let state = plan_connect(
+        &request,
+        session,
+        source,
+        ctx.config,
+        ctx.origin.as_deref(),
+        random_nonce()?,
+        ctx.now(),
+    )?;
+    let mut return_to =
+        worker::Url::parse(&format!("{}{RETURN_PATH}", ctx.edge_origin)).map_err(internal)?;
+    return_to
+        .query_pairs_mut()
+        .append_pair("state", &state.sign(&ctx.signer));
+    let user = session.user()?;
+    let aggregator = ctx.aggregator(vec![]);
+    let url = aggregator
+        .connect_url(&ConnectContext {
+            user: &user,
+            source,
+            return_to: return_to.as_str(),
+            locale: session.loc.as_deref(),
+        })
+        .await?;
+    json(200, &ConnectResponse { url })
+}
+
+async fn disconnect(
+    ctx: &Ctx<'_>,
+    user: &UserId,
+    source: &'static SourceInfo,
+    actor: &str,
+) -> Result<Response, ApiError> {
+    let users = ctx.users(user)?;
+    let stored = users.statuses().await?;
+    let current = stored
+        .iter()
+        .find(|row| row.source == source.id)
+        .map_or(ConnectionStatus::Disconnected, |row| row.status);
+    // Already disconnected: nothing to revoke, so a retried disconnect is a
+    // no-op rather than a second upstream call and audit row.
+    if current == ConnectionStatus::Disconnected {
+        return json(200, &DisconnectResponse { status: current });
+    }
+    let aggregator = ctx.aggregator(connected_sources(&stored));
+    let change = |status, result: &str| Change {
+        at_ms: ctx.now_ms,
+        user_id: user.to_string(),
+        source: source.id.to_owned(),
+        status,
+        error: None,
+        actor: actor.to_owned(),
+        action: "disconnect".into(),
+        result: result.to_owned(),
+        aggregator: aggregator.name().into(),
+    };
+    match aggregator.disconnect(user, source).await {
+        Ok(outcome) => {
+            let (status, result) = disconnect_result(outcome);
+            users.record(vec![change(status, result)]).await?;
+            match status {
+                Some(status) => json(200, &DisconnectResponse { status }),
+                None => Err(ApiError::DisconnectFailed),
+            }
+        }
+        Err(error) => {
+            users.record(vec![change(None, "failed")]).await?;
+            Err(error.into())
+        }
+    }
+}
+
+async fn audit(ctx: &Ctx<'_>, user: &UserId, url: &worker::Url) -> Result<Response, ApiError> {
+    let mut before = None;
+    let mut limit = 50;
+    for (name, value) in url.query_pairs() {
+        match name.as_ref() {
+            "before" => {
+                before = Some(
+                    value
+                        .parse::<i64>()
+                        .map_err(|_| invalid("before must be an entry id."))?,
+                )
+            }
+            "limit" => {
+                limit = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|limit| (1..=100).contains(limit))
+                    .ok_or_else(|| invalid("limit must be between 1 and 100."))?;
+            }
+            _ => {}
+        }
+    }
+    // One extra row tells whether there is a next page.
+    let mut rows = ctx.users(user)?.audit(before, limit + 1).await?;
+    let next_before = (rows.len() > limit as usize).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|row| row.id)
+    });
+    json(
+        200,
+        &AuditPage {
+            entries: rows.into_iter().map(Into::into).collect(),
+            next_before: next_before.flatten(),
+        },
+    )
+}
+
+async fn delete_user(ctx: &Ctx<'_>, user: &UserId) -> Result<Response, ApiError> {
+    let users = ctx.users(user)?;
+    let stored = users.statuses().await?;
+    let connected = connected_sources(&stored);
+    let aggregator = ctx.aggregator(connected.clone());
+    // Revoke first: if the aggregator fails, nothing is erased and the
+    // operator can retry; erasing first would orphan live grants.
+    for id in connected {
+        let source = find_source(id).ok_or(ApiError::Internal)?;
+        aggregator.disconnect(user, source).await?;
+    }
+    users.erase().await?;
+    Response::empty()
+        .map(|response| response.with_status(204))
+        .map_err(internal)
+}
+
+async fn flow_return(ctx: &Ctx<'_>, url: &worker::Url) -> Result<Response, ApiError> {
+    let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let token = query
+        .iter()
+        .find(|(name, _)| name == "state")
+        .map(|(_, value)| value.as_str())
+        .ok_or(ApiError::InvalidState)?;
+    let state = ReturnState::verify(token, &ctx.signer, ctx.now())?;
+    let user = UserId::parse(&state.u).map_err(|_| ApiError::InvalidState)?;
+    let source = find_source(&state.s).ok_or(ApiError::InvalidState)?;
+    let users = ctx.users(&user)?;
+    let aggregator = ctx.aggregator(vec![]);
+
+    let mut connected = aggregator.connect_outcome(&query);
+    if connected.is_none() {
+        // The aggregator said nothing: ask it.
+        if let Ok(Some(upstream)) = aggregator.statuses(&user).await {
+            connected = upstream
+                .iter()
+                .find(|(id, _)| *id == source.id)
+                .map(|(_, status)| *status == ConnectionStatus::Connected);
+        }
+    }
+    let (result, status) = connect_result(connected);
+    let outcome = FlowOutcome {
+        source: source.id.to_owned(),
+        action: FlowAction::Connect,
+        result,
+    };
+    let change = Change {
+        at_ms: ctx.now_ms,
+        user_id: user.to_string(),
+        source: source.id.to_owned(),
+        status,
+        error: None,
+        actor: state.act.clone(),
+        action: "connect".into(),
+        result: result.as_str().into(),
+        aggregator: aggregator.name().into(),
+    };
+    users
+        .consume_and_record(&state.n, state.exp * 1000, change)
+        .await?;
+
+    match return_target(&state, &outcome)? {
+        ReturnTarget::Redirect(location) => {
+            let location = worker::Url::parse(&location).map_err(internal)?;
+            Response::redirect_with_status(location, 303).map_err(internal)
+        }
+        ReturnTarget::Popup { opener_origin } => {
+            html(&popup_result_page(&outcome, source, &opener_origin))
+        }
+    }
+}
+
+fn sandbox_consent(ctx: &Ctx<'_>, url: &worker::Url) -> Result<Response, ApiError> {
+    let param = |wanted: &str| {
+        url.query_pairs()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, value)| value.into_owned())
+    };
+    let source = param("source")
+        .as_deref()
+        .and_then(find_source)
+        .ok_or(ApiError::UnknownSource)?;
+    let redirect_uri = param("redirect_uri")
+        .filter(|uri| is_own_return(uri, &ctx.edge_origin))
+        .ok_or_else(|| invalid("redirect_uri must be this edge's return URL."))?;
+    let with_flag = |value: &str| {
+        let mut url = worker::Url::parse(&redirect_uri).expect("checked above");
+        url.query_pairs_mut().append_pair("connected", value);
+        url.to_string()
+    };
+    html(&consent_page(
+        &ctx.config.app_name,
+        source,
+        &with_flag("true"),
+        &with_flag("false"),
+    ))
 }
 
 fn preflight() -> Result<Response, ApiError> {
     let mut response = Response::empty().map_err(internal)?.with_status(204);
     for (name, value) in cors::preflight_headers() {
-        response.headers_mut().set(name, value).map_err(internal)?;
+        set_header(&mut response, name, value)?;
     }
     Ok(response)
 }
 
-/// Asks the user's Durable Object for its stored statuses. One object per
-/// user id: `id_from_name` maps the same user to the same object everywhere.
-async fn load_statuses(env: &Env, user: &UserId) -> Result<Vec<StoredStatus>, ApiError> {
-    let stub = env
-        .durable_object(USER_STATE_BINDING)
-        .and_then(|namespace| namespace.get_by_name(user.as_str()))
-        .map_err(internal)?;
-    let mut response = stub
-        .fetch_with_str(&format!("https://user-state{PATH_STATUSES}"))
+/// Reads the body of a POST, enforcing the size limit and JSON media type.
+/// Other methods have no body for us to read.
+async fn read_body(req: &mut Request) -> Result<String, ApiError> {
+    if req.method() != worker::Method::Post {
+        return Ok(String::new());
+    }
+    let declared: Option<usize> = req
+        .headers()
+        .get("content-length")
+        .map_err(internal)?
+        .and_then(|value| value.parse().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let body = req
+        .text()
         .await
-        .map_err(internal)?;
-    if response.status_code() != 200 {
-        console_error!("user state answered {}", response.status_code());
-        return Err(ApiError::Internal);
+        .map_err(|_| invalid("The body is not UTF-8 text."))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
     }
-    response.json().await.map_err(internal)
+    if !body.is_empty() {
+        let content_type = req.headers().get("content-type").map_err(internal)?;
+        let is_json = content_type.is_some_and(|value| {
+            value
+                .split(';')
+                .next()
+                .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+        });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    Ok(body)
 }
 
-fn json<T: Serialize>(body: &T) -> Result<Response, ApiError> {
-    let mut response = Response::from_json(body).map_err(internal)?;
-    response
-        .headers_mut()
-        .set("cache-control", "no-store")
-        .map_err(internal)?;
+fn parse_json<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
+    serde_json::from_str(body).map_err(|error| {
+        // serde's message names the field and what was expected; it never
+        // echoes values, so it is safe and useful to return.
+        let message = error.to_string();
+        let message = message.split(" at line").next().unwrap_or_default();
+        invalid(&format!("The JSON body is not valid: {message}."))
+    })
+}
+
+fn invalid(detail: &str) -> ApiError {
+    ApiError::InvalidRequest {
+        detail: detail.to_owned(),
+    }
+}
+
+fn json<T: Serialize>(status: u16, body: &T) -> Result<Response, ApiError> {
+    let mut response = Response::from_json(body)
+        .map_err(internal)?
+        .with_status(status);
+    set_header(&mut response, "cache-control", "no-store")?;
     Ok(response)
+}
+
+fn html(page: &str) -> Result<Response, ApiError> {
+    let mut response = Response::from_html(page).map_err(internal)?;
+    set_header(&mut response, "content-security-policy", PAGE_CSP)?;
+    set_header(&mut response, "cache-control", "no-store")?;
+    Ok(response)
+}
+
+fn set_header(response: &mut Response, name: &str, value: &str) -> Result<(), ApiError> {
+    response.headers_mut().set(name, value).map_err(internal)
 }
 
 /// The one place an `ApiError` becomes an HTTP response.
 fn problem_response(error: &ApiError) -> worker::Result<Response> {
-    let problem: Problem = error.problem();
+    let problem = error.problem();
     let mut response = Response::from_json(&problem)?.with_status(problem.status);
     response
         .headers_mut()
         .set("content-type", PROBLEM_CONTENT_TYPE)?;
     response.headers_mut().set("cache-control", "no-store")?;
+    if let Some(seconds) = error.retry_after() {
+        response
+            .headers_mut()
+            .set("retry-after", &seconds.to_string())?;
+    }
     Ok(response)
 }
 
-/// Logs a runtime error (never a secret: runtime errors carry none of ours)
-/// and hides it behind `ApiError::Internal`.
-fn internal(error: impl std::fmt::Display) -> ApiError {
+/// A random, unique nonce from the runtime's CSPRNG (`crypto.randomUUID`).
+fn random_nonce() -> Result<String, ApiError> {
+    use worker::js_sys::{Function, Reflect, global};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    let crypto = Reflect::get(&global(), &JsValue::from_str("crypto")).map_err(js_internal)?;
+    let random_uuid: Function = Reflect::get(&crypto, &JsValue::from_str("randomUUID"))
+        .map_err(js_internal)?
+        .dyn_into()
+        .map_err(js_internal)?;
+    random_uuid
+        .call0(&crypto)
+        .map_err(js_internal)?
+        .as_string()
+        .ok_or(ApiError::Internal)
+}
+
+/// Logs a runtime error (runtime errors carry none of our secrets) and hides
+/// it behind `ApiError::Internal`.
+pub fn internal(error: impl std::fmt::Display) -> ApiError {
     console_error!("internal error: {error}");
+    ApiError::Internal
+}
+
+fn js_internal(error: worker::wasm_bindgen::JsValue) -> ApiError {
+    console_error!("internal error: {error:?}");
     ApiError::Internal
 }

@@ -6,12 +6,19 @@
 //! and `user_state_do` (the per-user Durable Object) touch the Workers runtime,
 //! and they are thin: parse, call a decision, do the IO, answer.
 
-pub mod auth;
+pub mod aggregator;
 pub mod config;
 pub mod connections;
 pub mod cors;
 pub mod error;
+pub mod flows;
+pub mod openapi;
+pub mod pages;
+pub mod return_state;
+pub mod return_url;
 pub mod routes;
+pub mod session;
+pub mod signing;
 pub mod time;
 pub mod user_id;
 pub mod user_state;

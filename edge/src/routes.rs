@@ -1,35 +1,74 @@
 //! The edge's routing table, as a pure function of method and path.
 //!
-//! Kept apart from the Worker so that path handling (unknown routes, wrong
-//! methods, odd encodings) is tested natively.
+//! Path segments are matched raw (not percent-decoded): an id containing `%`,
+//! `..` or anything outside its alphabet is refused, never normalised into
+//! something else. Kept apart from the Worker so this is tested natively.
+
+use healthlink_shared::{SourceInfo, find_source};
 
 use crate::error::ApiError;
+use crate::user_id::UserId;
+
+pub const RETURN_PATH: &str = "/v1/return";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Healthz,
+    OpenApi,
     /// `OPTIONS` on any API path: a CORS preflight.
     Preflight,
-    /// `GET /v1/connections`: the signed-in user's status list.
+    // Server-to-server (API key).
+    CreateSession,
+    UserConnections(UserId),
+    UserDisconnect(UserId, &'static SourceInfo),
+    UserAudit(UserId),
+    DeleteUser(UserId),
+    // Widget (session token).
     Connections,
+    Connect(&'static SourceInfo),
+    Disconnect(&'static SourceInfo),
+    // Browser navigation.
+    Return,
+    SandboxConsent,
+    DemoSession,
 }
 
 pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
-    let allowed: &[&str] = match path {
-        "/healthz" => &["GET"],
-        "/v1/connections" => &["GET"],
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    let (route, allowed): (Route, &[&str]) = match segments.as_slice() {
+        ["healthz"] => (Route::Healthz, &["GET"]),
+        ["openapi.json"] => (Route::OpenApi, &["GET"]),
+        ["v1", "sessions"] => (Route::CreateSession, &["POST"]),
+        ["v1", "connections"] => (Route::Connections, &["GET"]),
+        ["v1", "connections", source, "connect"] => (Route::Connect(source_id(source)?), &["POST"]),
+        ["v1", "connections", source, "disconnect"] => {
+            (Route::Disconnect(source_id(source)?), &["POST"])
+        }
+        ["v1", "return"] => (Route::Return, &["GET"]),
+        ["v1", "users", user] => (Route::DeleteUser(UserId::parse(user)?), &["DELETE"]),
+        ["v1", "users", user, "connections"] => {
+            (Route::UserConnections(UserId::parse(user)?), &["GET"])
+        }
+        ["v1", "users", user, "connections", source, "disconnect"] => (
+            Route::UserDisconnect(UserId::parse(user)?, source_id(source)?),
+            &["POST"],
+        ),
+        ["v1", "users", user, "audit"] => (Route::UserAudit(UserId::parse(user)?), &["GET"]),
+        ["sandbox", "connect"] => (Route::SandboxConsent, &["GET"]),
+        ["demo", "session"] => (Route::DemoSession, &["POST"]),
         _ => return Err(ApiError::NotFound),
     };
-    if method == "OPTIONS" && path.starts_with("/v1/") {
+    if method == "OPTIONS" && segments.first() == Some(&"v1") {
         return Ok(Route::Preflight);
     }
     if !allowed.contains(&method) {
         return Err(ApiError::MethodNotAllowed);
     }
-    Ok(match path {
-        "/healthz" => Route::Healthz,
-        _ => Route::Connections,
-    })
+    Ok(route)
+}
+
+fn source_id(segment: &str) -> Result<&'static SourceInfo, ApiError> {
+    find_source(segment).ok_or(ApiError::UnknownSource)
 }
 
 #[cfg(test)]
@@ -40,21 +79,90 @@ mod tests {
         assert_eq!(route(method, path), expected, "{method} {path}");
     }
 
+    fn user(id: &str) -> UserId {
+        UserId::parse(id).unwrap()
+    }
+
+    fn source(id: &str) -> &'static SourceInfo {
+        find_source(id).unwrap()
+    }
+
     #[test]
     fn known_routes() {
         check("GET", "/healthz", Ok(Route::Healthz));
+        check("GET", "/openapi.json", Ok(Route::OpenApi));
+        check("POST", "/v1/sessions", Ok(Route::CreateSession));
         check("GET", "/v1/connections", Ok(Route::Connections));
         check("OPTIONS", "/v1/connections", Ok(Route::Preflight));
+        check(
+            "POST",
+            "/v1/connections/oura/connect",
+            Ok(Route::Connect(source("oura"))),
+        );
+        check(
+            "POST",
+            "/v1/connections/apple_health/disconnect",
+            Ok(Route::Disconnect(source("apple_health"))),
+        );
+        check("GET", "/v1/return", Ok(Route::Return));
+        check(
+            "GET",
+            "/v1/users/a@b.c/connections",
+            Ok(Route::UserConnections(user("a@b.c"))),
+        );
+        check(
+            "POST",
+            "/v1/users/u1/connections/garmin/disconnect",
+            Ok(Route::UserDisconnect(user("u1"), source("garmin"))),
+        );
+        check(
+            "GET",
+            "/v1/users/u1/audit",
+            Ok(Route::UserAudit(user("u1"))),
+        );
+        check("DELETE", "/v1/users/u1", Ok(Route::DeleteUser(user("u1"))));
+        check("GET", "/sandbox/connect", Ok(Route::SandboxConsent));
+        check("POST", "/demo/session", Ok(Route::DemoSession));
     }
 
     #[test]
     fn wrong_method_and_unknown_paths() {
         check("POST", "/v1/connections", Err(ApiError::MethodNotAllowed));
+        check(
+            "GET",
+            "/v1/connections/oura/connect",
+            Err(ApiError::MethodNotAllowed),
+        );
         check("DELETE", "/healthz", Err(ApiError::MethodNotAllowed));
         check("GET", "/v1/connections/", Err(ApiError::NotFound));
         check("GET", "/v1/../healthz", Err(ApiError::NotFound));
-        check("GET", "/v1/connections%2F..", Err(ApiError::NotFound));
         check("GET", "/V1/connections", Err(ApiError::NotFound));
         check("OPTIONS", "/v1/nothing", Err(ApiError::NotFound));
+    }
+
+    #[test]
+    fn path_tricks_in_ids_are_refused() {
+        for trick in [
+            "..",
+            "%2e%2e",
+            "oura%2Fconnect",
+            "Oura",
+            "ｏura",
+            "oura%00",
+            "",
+        ] {
+            check(
+                "POST",
+                &format!("/v1/connections/{trick}/connect"),
+                Err(ApiError::UnknownSource),
+            );
+        }
+        for trick in ["..", ".", "a%2Fb", "%2e%2e", "ünï", &"a".repeat(51)] {
+            check(
+                "GET",
+                &format!("/v1/users/{trick}/connections"),
+                Err(ApiError::InvalidUserId),
+            );
+        }
     }
 }

@@ -1,14 +1,17 @@
-//! What the per-user Durable Object stores, and the protocol the Worker uses
-//! to talk to it.
+//! What the per-user Durable Object stores, and the commands the Worker sends
+//! it. One object per user id holds that user's statuses, the return states
+//! already used, and the audit trail. Nothing else: no health data.
 //!
 //! These types cross the Worker → Durable Object boundary as JSON, so they are
 //! serializable; they are internal to the edge and never sent to clients.
 
-use healthlink_shared::ConnectionStatus;
+use healthlink_shared::{AuditEntry, ConnectionStatus};
 use serde::{Deserialize, Serialize};
 
-/// The tables of one user's SQLite database. `CREATE ... IF NOT EXISTS`, run
-/// whenever the object starts, so a new table is added by appending here.
+use crate::time::rfc3339_from_unix_ms;
+
+/// The tables of one user's SQLite database. Every statement is idempotent
+/// and runs whenever the object starts, so a new table is added by appending.
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS source_status (
     source        TEXT PRIMARY KEY,
@@ -16,7 +19,24 @@ CREATE TABLE IF NOT EXISTS source_status (
     updated_at_ms INTEGER NOT NULL,
     error         TEXT
 );
+CREATE TABLE IF NOT EXISTS used_states (
+    nonce         TEXT PRIMARY KEY,
+    expires_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms      INTEGER NOT NULL,
+    actor      TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    result     TEXT NOT NULL,
+    aggregator TEXT NOT NULL
+);
 ";
+
+/// The single path the Durable Object answers; the command is the body.
+pub const COMMAND_PATH: &str = "/command";
 
 /// One row of `source_status`: the last known state of one source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,5 +47,81 @@ pub struct StoredStatus {
     pub error: Option<String>,
 }
 
-/// Paths the Durable Object answers. The host part of the URL is ignored.
-pub const PATH_STATUSES: &str = "/statuses";
+/// A change to one source, always recorded together with its audit row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub at_ms: i64,
+    pub user_id: String,
+    pub source: String,
+    /// The new status; `None` leaves it as it is (e.g. a failed disconnect).
+    pub status: Option<ConnectionStatus>,
+    /// A sentence for the user when `status` is `error`.
+    pub error: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub result: String,
+    pub aggregator: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum UserStateCommand {
+    List,
+    /// Applies the changes and appends their audit rows, all in one
+    /// transaction.
+    Record {
+        changes: Vec<Change>,
+    },
+    /// Marks a return state's nonce as used and applies the change, or does
+    /// nothing at all if the nonce was used before.
+    ConsumeAndRecord {
+        nonce: String,
+        expires_at_ms: i64,
+        change: Change,
+    },
+    /// Audit rows with `id < before` (all if `None`), newest first.
+    Audit {
+        before: Option<i64>,
+        limit: u32,
+    },
+    /// Deletes everything stored for the user.
+    Erase,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum UserStateReply {
+    Statuses { statuses: Vec<StoredStatus> },
+    Recorded,
+    StateAlreadyUsed,
+    Audit { rows: Vec<AuditRow> },
+    Erased,
+}
+
+/// One stored audit row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub user_id: String,
+    pub source: String,
+    pub action: String,
+    pub result: String,
+    pub aggregator: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> Self {
+        AuditEntry {
+            id: row.id,
+            at: rfc3339_from_unix_ms(row.at_ms),
+            actor: row.actor,
+            user_id: row.user_id,
+            source: row.source,
+            action: row.action,
+            result: row.result,
+            aggregator: row.aggregator,
+        }
+    }
+}

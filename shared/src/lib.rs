@@ -4,13 +4,22 @@
 //! builds for `wasm32-unknown-unknown` as well as the host. Vendor (aggregator)
 //! types never appear here; the edge maps them onto these.
 
+pub mod audit;
 pub mod catalog;
 pub mod connections;
+pub mod flows;
 pub mod problem;
+pub mod session;
 
+pub use audit::{AuditEntry, AuditPage};
 pub use catalog::{CATALOG, SourceInfo, SourceKind, find_source};
 pub use connections::{ConnectionStatus, ConnectionsResponse, SourceConnection};
+pub use flows::{
+    ConnectRequest, ConnectResponse, DisconnectResponse, Flow, FlowAction, FlowOutcome, FlowResult,
+    PopupMessage,
+};
 pub use problem::Problem;
+pub use session::{CreateSessionRequest, Scope, SessionResponse};
 
 /// The media type of every error body the edge returns.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";

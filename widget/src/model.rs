@@ -1,22 +1,33 @@
 //! Plain widget state and the words shown for it. No DOM, no Leptos: tested
 //! natively.
 
-use healthlink_shared::{ConnectionStatus, ConnectionsResponse, Problem};
+use healthlink_shared::{
+    ConnectionStatus, ConnectionsResponse, Flow, FlowAction, FlowOutcome, FlowResult, Problem,
+    SourceConnection, SourceKind,
+};
 
-/// What the widget configuration says: where the edge is and who the user is.
+/// What the widget configuration says: where the edge is, who the user is,
+/// and how connect flows open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WidgetConfig {
     /// Edge origin, without a trailing slash.
     pub edge: String,
     /// The session token sent as `Authorization: Bearer …`.
     pub session: String,
+    /// Preferred connect flow; popups fall back to redirects when blocked.
+    pub flow: Flow,
 }
 
 impl WidgetConfig {
-    pub fn new(edge: &str, session: &str) -> Self {
+    pub fn new(edge: &str, session: &str, flow: &str) -> Self {
         Self {
             edge: edge.trim().trim_end_matches('/').to_owned(),
             session: session.trim().to_owned(),
+            flow: if flow.trim().eq_ignore_ascii_case("redirect") {
+                Flow::Redirect
+            } else {
+                Flow::Popup
+            },
         }
     }
 
@@ -86,6 +97,128 @@ pub fn status_label(status: ConnectionStatus) -> &'static str {
     }
 }
 
+/// The one action a row offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAction {
+    Connect,
+    Reconnect,
+    Disconnect,
+}
+
+impl RowAction {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Connect => "Connect",
+            Self::Reconnect => "Reconnect",
+            Self::Disconnect => "Disconnect",
+        }
+    }
+}
+
+/// Phone-only sources have no browser action unless they are connected
+/// (then they can still be disconnected from here).
+pub fn row_action(source: &SourceConnection) -> Option<RowAction> {
+    match (source.kind, source.status) {
+        (_, ConnectionStatus::Connected | ConnectionStatus::Pending) => Some(RowAction::Disconnect),
+        (SourceKind::Mobile, _) => None,
+        (SourceKind::Oauth, ConnectionStatus::Expired | ConnectionStatus::Error) => {
+            Some(RowAction::Reconnect)
+        }
+        (SourceKind::Oauth, ConnectionStatus::Disconnected) => Some(RowAction::Connect),
+    }
+}
+
+/// How a notice looks: good news, neutral, or something to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Success,
+    Neutral,
+    Problem,
+}
+
+/// A one-line message about the last thing that happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub tone: Tone,
+}
+
+/// The notice after a flow ends.
+pub fn outcome_notice(name: &str, action: FlowAction, result: FlowResult) -> Notice {
+    let (text, tone) = match (action, result) {
+        (_, FlowResult::Connected) => (format!("{name} is connected."), Tone::Success),
+        (_, FlowResult::Disconnected) => (format!("{name} is disconnected."), Tone::Success),
+        (FlowAction::Connect, FlowResult::Cancelled) => (
+            format!("{name} was not connected. You can try again at any time."),
+            Tone::Neutral,
+        ),
+        (FlowAction::Disconnect, FlowResult::Cancelled) => {
+            (format!("{name} is still connected."), Tone::Neutral)
+        }
+        (FlowAction::Connect, FlowResult::Failed) => (
+            format!("Connecting {name} did not work. Please try again."),
+            Tone::Problem,
+        ),
+        (FlowAction::Disconnect, FlowResult::Failed) => (
+            format!("Disconnecting {name} did not work. Please try again."),
+            Tone::Problem,
+        ),
+    };
+    Notice { text, tone }
+}
+
+/// The notice when the user closes the popup before finishing.
+pub fn popup_closed_notice(name: &str) -> Notice {
+    Notice {
+        text: format!("The {name} window was closed before finishing. Nothing changed."),
+        tone: Tone::Neutral,
+    }
+}
+
+/// The notice after a disconnect request was answered.
+pub fn disconnect_notice(name: &str, status: ConnectionStatus) -> Notice {
+    match status {
+        ConnectionStatus::Pending => Notice {
+            text: format!("{name} is being disconnected. This can take a while."),
+            tone: Tone::Neutral,
+        },
+        _ => outcome_notice(name, FlowAction::Disconnect, FlowResult::Disconnected),
+    }
+}
+
+/// Splits a page's query string (`?a=1&healthlink_source=oura&…`) into the
+/// flow result the edge appended, if complete, and the query without any
+/// `healthlink_*` parameter (for `history.replaceState`).
+pub fn take_result_params(search: &str) -> (Option<FlowOutcome>, String) {
+    let query = search.strip_prefix('?').unwrap_or(search);
+    let (mut source, mut action, mut result) = (None, None, None);
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match name {
+            "healthlink_source" => source = Some(value.to_owned()),
+            "healthlink_action" => action = FlowAction::parse(value),
+            "healthlink_result" => result = FlowResult::parse(value),
+            _ if name.starts_with("healthlink_") => {}
+            _ => kept.push(pair),
+        }
+    }
+    let outcome = match (source, action, result) {
+        (Some(source), Some(action), Some(result)) => Some(FlowOutcome {
+            source,
+            action,
+            result,
+        }),
+        _ => None,
+    };
+    let rest = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    };
+    (outcome, rest)
+}
+
 /// A monogram for sources without a logo: the first letter of the name.
 pub fn monogram(name: &str) -> String {
     name.chars()
@@ -100,12 +233,14 @@ mod tests {
 
     #[test]
     fn config_trims_the_edge_url() {
-        let config = WidgetConfig::new(" http://127.0.0.1:8787/ ", " token ");
+        let config = WidgetConfig::new(" http://127.0.0.1:8787/ ", " token ", "");
         assert_eq!(
             config.url("/v1/connections"),
             "http://127.0.0.1:8787/v1/connections"
         );
         assert_eq!(config.session, "token");
+        assert_eq!(config.flow, Flow::Popup);
+        assert_eq!(WidgetConfig::new("e", "s", "Redirect").flow, Flow::Redirect);
     }
 
     #[test]
@@ -128,6 +263,65 @@ mod tests {
             "Origin not allowed. This page's origin is not in HEALTHLINK_ALLOWED_ORIGINS."
         );
         assert!(LoadError::Unexpected(502).message().contains("502"));
+    }
+
+    fn source(kind: SourceKind, status: ConnectionStatus) -> SourceConnection {
+        SourceConnection {
+            id: "x".into(),
+            name: "X".into(),
+            kind,
+            status,
+            updated_at: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn each_row_offers_the_action_that_fits() {
+        use ConnectionStatus::*;
+        let check =
+            |kind, status, expected| assert_eq!(row_action(&source(kind, status)), expected);
+        check(SourceKind::Oauth, Disconnected, Some(RowAction::Connect));
+        check(SourceKind::Oauth, Expired, Some(RowAction::Reconnect));
+        check(SourceKind::Oauth, Error, Some(RowAction::Reconnect));
+        check(SourceKind::Oauth, Connected, Some(RowAction::Disconnect));
+        check(SourceKind::Oauth, Pending, Some(RowAction::Disconnect));
+        check(SourceKind::Mobile, Disconnected, None);
+        check(SourceKind::Mobile, Connected, Some(RowAction::Disconnect));
+    }
+
+    #[test]
+    fn result_params_are_read_once_and_stripped() {
+        let (outcome, rest) = take_result_params(
+            "?tab=2&healthlink_source=oura&healthlink_action=connect&healthlink_result=cancelled&x",
+        );
+        assert_eq!(
+            outcome,
+            Some(FlowOutcome {
+                source: "oura".into(),
+                action: FlowAction::Connect,
+                result: FlowResult::Cancelled
+            })
+        );
+        assert_eq!(rest, "?tab=2&x");
+        let (outcome, rest) = take_result_params("?healthlink_source=oura&healthlink_result=bogus");
+        assert_eq!((outcome, rest.as_str()), (None, ""));
+        assert_eq!(take_result_params(""), (None, String::new()));
+    }
+
+    #[test]
+    fn notices_read_like_sentences() {
+        let notice = outcome_notice("Oura", FlowAction::Connect, FlowResult::Connected);
+        assert_eq!(
+            (notice.text.as_str(), notice.tone),
+            ("Oura is connected.", Tone::Success)
+        );
+        assert!(popup_closed_notice("Oura").text.contains("Nothing changed"));
+        assert!(
+            disconnect_notice("Oura", ConnectionStatus::Pending)
+                .text
+                .contains("can take a while")
+        );
     }
 
     #[test]

@@ -29,9 +29,14 @@ impl WidgetHandle {
 }
 
 /// Renders the widget inside `host`'s shadow root, talking to `edge` with the
-/// bearer `session`.
+/// bearer `session`; `flow` is `popup` (default) or `redirect`.
 #[wasm_bindgen]
-pub fn mount(host: HtmlElement, edge: String, session: String) -> Result<WidgetHandle, JsValue> {
+pub fn mount(
+    host: HtmlElement,
+    edge: String,
+    session: String,
+    flow: String,
+) -> Result<WidgetHandle, JsValue> {
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,
         None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?,
@@ -53,7 +58,7 @@ pub fn mount(host: HtmlElement, edge: String, session: String) -> Result<WidgetH
     container.set_class_name("hl-root");
     shadow.append_child(&container)?;
 
-    let config = WidgetConfig::new(&edge, &session);
+    let config = WidgetConfig::new(&edge, &session, &flow);
     let view = leptos::mount::mount_to(container, move || view! { <App config/> });
     Ok(WidgetHandle {
         view: Some(Box::new(view)),

@@ -4,13 +4,14 @@ use std::time::Duration;
 
 use crate::tools::Toolchain;
 use crate::wrangler::{Wrangler, WranglerOptions};
-use crate::{Result, build, root, step};
+use crate::{Result, build, root, secrets, step};
 
 pub const DEV_PORT: u16 = 8787;
 
 pub fn run() -> Result {
     let toolchain = Toolchain::ensure()?;
     build::all(&toolchain)?;
+    secrets::ensure_dev_vars()?;
     step(&format!(
         "Starting wrangler dev on http://127.0.0.1:{DEV_PORT}"
     ));
@@ -19,6 +20,7 @@ pub fn run() -> Result {
         WranglerOptions {
             port: DEV_PORT,
             vars: vec![],
+            env_file: None,
             persist_dir: root().join(".wrangler").join("dev-state"),
             fresh_state: false,
             log_file: None,

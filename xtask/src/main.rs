@@ -5,6 +5,7 @@ mod bench;
 mod build;
 mod dev;
 mod process;
+mod secrets;
 mod test;
 mod tools;
 mod wrangler;

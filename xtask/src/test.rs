@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::process::exec;
 use crate::tools::{CHROMEDRIVER, CHROMIUM_BINARY, Toolchain, ensure_chromium};
 use crate::wrangler::{Wrangler, WranglerOptions, free_port};
-use crate::{Result, build, root, step};
+use crate::{Result, build, root, secrets, step};
 
 const WASM_CRATES: [&str; 3] = ["healthlink-shared", "healthlink-edge", "healthlink-widget"];
 
@@ -72,14 +72,19 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
     step(&format!(
         "Starting wrangler dev on 127.0.0.1:{edge_port} (host page origin {host_origin})"
     ));
+    let env_file = artifacts.join("test.env");
+    let (api_key, _) = secrets::write_test_env(&env_file)?;
     let mut wrangler = Wrangler::start(
         toolchain,
         WranglerOptions {
             port: edge_port,
             vars: vec![
                 ("HEALTHLINK_AGGREGATOR".into(), "sandbox".into()),
-                ("HEALTHLINK_ALLOWED_ORIGINS".into(), host_origin),
+                ("HEALTHLINK_ALLOWED_ORIGINS".into(), host_origin.clone()),
+                ("HEALTHLINK_RETURN_URLS".into(), format!("{host_origin}/")),
+                ("HEALTHLINK_APP_NAME".into(), "Healthlink e2e".into()),
             ],
+            env_file: Some(env_file),
             persist_dir: artifacts.join("wrangler-state"),
             fresh_state: true,
             log_file: Some(artifacts.join("wrangler.log")),
@@ -104,6 +109,8 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
             ])
             .env("HEALTHLINK_EDGE_URL", &wrangler.base_url)
             .env("HEALTHLINK_HOST_PORT", host_port.to_string())
+            .env("HEALTHLINK_API_KEY", &api_key)
+            .env("HEALTHLINK_WRANGLER_LOG", artifacts.join("wrangler.log"))
             .env("HEALTHLINK_ARTIFACTS", &artifacts)
             .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)
             .env("HEALTHLINK_CHROMEDRIVER", CHROMEDRIVER),

@@ -15,6 +15,8 @@ pub struct WranglerOptions {
     pub port: u16,
     /// `--var NAME:VALUE` overrides of wrangler.toml's `[vars]`.
     pub vars: Vec<(String, String)>,
+    /// A dotenv file of secrets (`--env-file`); `None` uses `.dev.vars`.
+    pub env_file: Option<PathBuf>,
     /// Durable Object storage; deleted first when `fresh_state` is set.
     pub persist_dir: PathBuf,
     pub fresh_state: bool,
@@ -55,6 +57,9 @@ impl Wrangler {
             .env("XDG_CACHE_HOME", state.join("cache"))
             .env("TMPDIR", state.join("tmp"))
             .stdin(Stdio::null());
+        if let Some(path) = &options.env_file {
+            command.arg("--env-file").arg(path);
+        }
         for (name, value) in &options.vars {
             command.arg("--var").arg(format!("{name}:{value}"));
         }

@@ -1,39 +1,221 @@
-//! The whole widget: a heading and the source list in its current state.
+//! The whole widget: heading, a live notice, and the source list; owns the
+//! connect and disconnect flows.
 
+use healthlink_shared::{Flow, PopupMessage, SourceConnection};
+use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use web_sys::{MessageEvent, Window};
 
-use crate::api::fetch_connections;
+use crate::api;
+use crate::browser;
 use crate::components::load_error::LoadErrorPanel;
 use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
-use crate::model::{LoadState, WidgetConfig};
+use crate::model::{
+    LoadError, LoadState, Notice, RowAction, Tone, WidgetConfig, disconnect_notice, outcome_notice,
+    popup_closed_notice, row_action, take_result_params,
+};
 
-/// Shows the user's data sources, loading them from the edge on mount.
+/// A popup flow in progress: the window, the interval watching it, and
+/// which source it is for.
+struct PendingPopup {
+    window: Window,
+    watcher: Option<IntervalHandle>,
+    source: SourceConnection,
+}
+
+/// Shows the user's data sources and lets them connect and disconnect.
 #[component]
 pub fn App(config: WidgetConfig) -> impl IntoView {
     let state = RwSignal::new(LoadState::Loading);
+    let notice = RwSignal::new(None::<Notice>);
+    let busy = RwSignal::new(None::<String>);
     let config = StoredValue::new(config);
+    let pending = StoredValue::new_local(None::<PendingPopup>);
+
     let load = move || {
-        state.set(LoadState::Loading);
         spawn_local(async move {
-            let result = fetch_connections(&config.get_value()).await;
+            let result = api::fetch_connections(&config.get_value()).await;
             state.set(match result {
                 Ok(list) => LoadState::Loaded(list),
                 Err(error) => LoadState::Failed(error),
             });
         });
     };
+    let retry = move || {
+        state.set(LoadState::Loading);
+        load();
+    };
+
+    // Back from a redirect flow: show the result once and clean the URL.
+    let (returned, rest) = take_result_params(&browser::current_search());
+    if let Some(outcome) = returned {
+        let name = healthlink_shared::find_source(&outcome.source)
+            .map_or(outcome.source.clone(), |source| source.name.to_owned());
+        notice.set(Some(outcome_notice(&name, outcome.action, outcome.result)));
+        browser::replace_search(&rest);
+    }
     load();
+
+    // The popup's result page posts here; only messages from the edge, of
+    // the expected shape, for the source we are waiting on, count.
+    let finish_popup = move |message: Option<PopupMessage>| {
+        let Some(mut popup) = pending.try_update_value(Option::take).flatten() else {
+            return;
+        };
+        if let Some(watcher) = popup.watcher.take() {
+            watcher.clear();
+        }
+        busy.set(None);
+        notice.set(Some(match message {
+            Some(message) => outcome_notice(
+                &popup.source.name,
+                message.healthlink.action,
+                message.healthlink.result,
+            ),
+            None => popup_closed_notice(&popup.source.name),
+        }));
+        let _ = popup.window.close();
+        load();
+    };
+    let listener = window_event_listener(ev::message, move |event: MessageEvent| {
+        if event.origin() != config.with_value(|config| config.edge.clone()) {
+            return;
+        }
+        let Some(text) = js_sys::JSON::stringify(&event.data())
+            .ok()
+            .and_then(|text| text.as_string())
+        else {
+            return;
+        };
+        let Ok(message) = serde_json::from_str::<PopupMessage>(&text) else {
+            return;
+        };
+        let expected = pending.with_value(|pending| {
+            pending
+                .as_ref()
+                .is_some_and(|popup| popup.source.id == message.healthlink.source)
+        });
+        if expected {
+            finish_popup(Some(message));
+        }
+    });
+    on_cleanup(move || {
+        listener.remove();
+        if let Some(Some(popup)) = pending.try_update_value(Option::take)
+            && let Some(watcher) = popup.watcher
+        {
+            watcher.clear();
+        }
+    });
+
+    let fail = move |error: LoadError| {
+        busy.set(None);
+        notice.set(Some(Notice {
+            text: error.message(),
+            tone: Tone::Problem,
+        }));
+    };
+
+    let start_connect = move |source: SourceConnection| {
+        let config = config.get_value();
+        // Opened now, inside the click, or the browser blocks it.
+        let popup = (config.flow == Flow::Popup)
+            .then(browser::open_blank_popup)
+            .flatten();
+        let flow = if popup.is_some() {
+            Flow::Popup
+        } else {
+            Flow::Redirect
+        };
+        let return_url = (flow == Flow::Redirect)
+            .then(|| {
+                browser::current_url_without(&take_result_params(&browser::current_search()).1)
+            })
+            .flatten();
+        busy.set(Some(source.id.clone()));
+        notice.set(None);
+        spawn_local(async move {
+            match api::connect(&config, &source.id, flow, return_url).await {
+                Ok(url) => match popup {
+                    Some(window) => {
+                        browser::navigate(&window, &url);
+                        let watched = window.clone();
+                        let watcher = set_interval_with_handle(
+                            move || {
+                                if watched.closed().unwrap_or(true) {
+                                    finish_popup(None);
+                                }
+                            },
+                            std::time::Duration::from_millis(400),
+                        )
+                        .ok();
+                        pending.set_value(Some(PendingPopup {
+                            window,
+                            watcher,
+                            source,
+                        }));
+                    }
+                    None => browser::go_to(&url),
+                },
+                Err(error) => {
+                    if let Some(window) = popup {
+                        let _ = window.close();
+                    }
+                    fail(error);
+                }
+            }
+        });
+    };
+
+    let start_disconnect = move |source: SourceConnection| {
+        let config = config.get_value();
+        busy.set(Some(source.id.clone()));
+        notice.set(None);
+        spawn_local(async move {
+            match api::disconnect(&config, &source.id).await {
+                Ok(status) => {
+                    busy.set(None);
+                    notice.set(Some(disconnect_notice(&source.name, status)));
+                    load();
+                }
+                Err(error) => {
+                    fail(error);
+                    load();
+                }
+            }
+        });
+    };
+
+    let on_action = Callback::new(move |source: SourceConnection| {
+        if busy.with_untracked(Option::is_some) {
+            return;
+        }
+        match row_action(&source) {
+            Some(RowAction::Connect | RowAction::Reconnect) => start_connect(source),
+            Some(RowAction::Disconnect) => start_disconnect(source),
+            None => {}
+        }
+    });
 
     view! {
         <section class="hl-card" aria-labelledby="hl-title">
             <h2 id="hl-title" class="hl-title">"Connected data sources"</h2>
             <p class="hl-subtitle">"Choose which apps and devices share data with this service."</p>
+            <p class="hl-notice" role="status" aria-live="polite" data-testid="notice"
+                data-tone=move || notice.with(|n| n.as_ref().map(|n| match n.tone {
+                    Tone::Success => "success",
+                    Tone::Neutral => "neutral",
+                    Tone::Problem => "problem",
+                }))
+            >
+                {move || notice.with(|n| n.as_ref().map(|n| n.text.clone()))}
+            </p>
             {move || match state.get() {
                 LoadState::Loading => view! { <SkeletonList/> }.into_any(),
                 LoadState::Failed(error) => {
-                    view! { <LoadErrorPanel message=error.message() on_retry=load/> }.into_any()
+                    view! { <LoadErrorPanel message=error.message() on_retry=retry/> }.into_any()
                 }
                 LoadState::Loaded(list) => {
                     view! {
@@ -41,7 +223,13 @@ pub fn App(config: WidgetConfig) -> impl IntoView {
                             {list
                                 .sources
                                 .into_iter()
-                                .map(|source| view! { <SourceRow source/> })
+                                .map(|source| {
+                                    let id = source.id.clone();
+                                    let is_busy = Signal::derive(move || {
+                                        busy.with(|busy| busy.as_deref() == Some(id.as_str()))
+                                    });
+                                    view! { <SourceRow source busy=is_busy on_action/> }
+                                })
                                 .collect_view()}
                         </ul>
                     }

@@ -1,20 +1,47 @@
-//! One data source: monogram, name and status badge.
+//! One data source: monogram, name, status badge and its one action.
 
 use healthlink_shared::{ConnectionStatus, SourceConnection, SourceKind};
 use leptos::prelude::*;
 
-use crate::model::{monogram, status_label};
+use crate::model::{monogram, row_action, status_label};
 
 /// A row of the source list.
 #[component]
-pub fn SourceRow(source: SourceConnection) -> impl IntoView {
+pub fn SourceRow(
+    source: SourceConnection,
+    /// True while this row's action is in flight.
+    busy: Signal<bool>,
+    on_action: Callback<SourceConnection>,
+) -> impl IntoView {
     let badge_class = match source.status {
         ConnectionStatus::Connected => "hl-badge hl-badge-connected",
         ConnectionStatus::Expired | ConnectionStatus::Error => "hl-badge hl-badge-attention",
         ConnectionStatus::Pending => "hl-badge hl-badge-pending",
         ConnectionStatus::Disconnected => "hl-badge",
     };
-    let hint = (source.kind == SourceKind::Mobile).then_some("Connect on your phone");
+    let hint = (source.kind == SourceKind::Mobile && source.status != ConnectionStatus::Connected)
+        .then_some("Connect in the app on your phone");
+    let action = row_action(&source);
+    let name = source.name.clone();
+    let button = action.map(|action| {
+        let label = action.label();
+        let accessible = format!("{label} {name}");
+        let source = source.clone();
+        view! {
+            <button
+                type="button"
+                class="hl-button hl-row-action"
+                data-testid="source-action"
+                data-action=label.to_lowercase()
+                aria-label=accessible
+                disabled=move || busy.get()
+                aria-busy=move || busy.get().to_string()
+                on:click=move |_| on_action.run(source.clone())
+            >
+                {move || if busy.get() { "Working…" } else { label }}
+            </button>
+        }
+    });
     view! {
         <li class="hl-row" data-testid="source" data-source=source.id.clone()>
             <span class="hl-logo" aria-hidden="true">{monogram(&source.name)}</span>
@@ -25,6 +52,7 @@ pub fn SourceRow(source: SourceConnection) -> impl IntoView {
             <span class=badge_class data-testid="source-status" data-status=source.status.as_str()>
                 {status_label(source.status)}
             </span>
+            {button}
             {source.error.map(|error| view! { <span class="hl-row-error">{error}</span> })}
         </li>
     }

@@ -1,0 +1,234 @@
+//! The decisions of the connect/disconnect flows: what a connect request
+//! binds into its return state, what a return means, and where the browser
+//! goes afterwards. No IO: the glue calls these with what it read.
+
+use healthlink_shared::{
+    ConnectRequest, ConnectionStatus, Flow, FlowAction, FlowOutcome, FlowResult, SourceInfo,
+    SourceKind,
+};
+use url::Url;
+
+use crate::aggregator::DisconnectOutcome;
+use crate::config::Config;
+use crate::cors::normalize_origin;
+use crate::error::ApiError;
+use crate::return_state::{ReturnState, STATE_TTL_SECONDS};
+use crate::return_url::{check_return_url, with_result_params};
+use crate::session::SessionClaims;
+
+/// Checks a widget's connect request and builds the state to sign.
+/// `origin` is the request's `Origin` header; `nonce` is fresh randomness.
+pub fn plan_connect(
+    request: &ConnectRequest,
+    session: &SessionClaims,
+    source: &'static SourceInfo,
+    config: &Config,
+    origin: Option<&str>,
+    nonce: String,
+    now: i64,
+) -> Result<ReturnState, ApiError> {
+    if !session.offers(source.id) {
+        return Err(ApiError::SourceNotAllowed);
+    }
+    if source.kind == SourceKind::Mobile {
+        return Err(ApiError::PhoneOnlySource);
+    }
+    let (return_url, opener_origin) = match request.flow {
+        Flow::Redirect => {
+            let candidate = request
+                .return_url
+                .as_deref()
+                .or(session.ret.as_deref())
+                .ok_or_else(|| ApiError::InvalidRequest {
+                    detail: "A redirect flow needs a return_url (in the request or the session)."
+                        .into(),
+                })?;
+            let url = check_return_url(candidate, &config.return_urls)
+                .ok_or(ApiError::ReturnUrlNotAllowed)?;
+            (Some(url.to_string()), None)
+        }
+        Flow::Popup => {
+            // The result is posted to exactly the page that asked.
+            let origin =
+                origin
+                    .and_then(normalize_origin)
+                    .ok_or_else(|| ApiError::InvalidRequest {
+                        detail: "A popup flow must be started from a browser page (Origin header)."
+                            .into(),
+                    })?;
+            (None, Some(origin))
+        }
+    };
+    Ok(ReturnState {
+        u: session.sub.clone(),
+        s: source.id.to_owned(),
+        a: FlowAction::Connect,
+        f: request.flow,
+        r: return_url,
+        o: opener_origin,
+        act: session.actor(),
+        n: nonce,
+        exp: now + STATE_TTL_SECONDS,
+    })
+}
+
+/// What a connect return means: the result to report and the status to
+/// record (`None`: leave as it was — a cancel changes nothing).
+pub fn connect_result(connected: Option<bool>) -> (FlowResult, Option<ConnectionStatus>) {
+    match connected {
+        Some(true) => (FlowResult::Connected, Some(ConnectionStatus::Connected)),
+        Some(false) => (FlowResult::Cancelled, None),
+        None => (FlowResult::Failed, None),
+    }
+}
+
+/// What a disconnect outcome means for the status and the audit row.
+pub fn disconnect_result(outcome: DisconnectOutcome) -> (Option<ConnectionStatus>, &'static str) {
+    match outcome {
+        DisconnectOutcome::Disconnected => (Some(ConnectionStatus::Disconnected), "disconnected"),
+        DisconnectOutcome::Pending => (Some(ConnectionStatus::Pending), "pending"),
+        DisconnectOutcome::StillConnected => (None, "failed"),
+    }
+}
+
+/// Where a returning browser goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnTarget {
+    /// `303` to the host page, with the result in `healthlink_*` parameters.
+    Redirect(String),
+    /// The popup result page, posting to this exact origin.
+    Popup { opener_origin: String },
+}
+
+pub fn return_target(state: &ReturnState, outcome: &FlowOutcome) -> Result<ReturnTarget, ApiError> {
+    match (state.f, &state.r, &state.o) {
+        (Flow::Redirect, Some(return_url), _) => {
+            let url = Url::parse(return_url).map_err(|_| ApiError::InvalidState)?;
+            let url = with_result_params(
+                url,
+                &[
+                    ("healthlink_source", &outcome.source),
+                    ("healthlink_action", outcome.action.as_str()),
+                    ("healthlink_result", outcome.result.as_str()),
+                ],
+            );
+            Ok(ReturnTarget::Redirect(url.into()))
+        }
+        (Flow::Popup, _, Some(origin)) => Ok(ReturnTarget::Popup {
+            opener_origin: origin.clone(),
+        }),
+        // A signed state always has one of the two; refuse rather than guess.
+        _ => Err(ApiError::InvalidState),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use healthlink_shared::{Scope, find_source};
+
+    use super::*;
+    use crate::config::tests::test_config;
+
+    fn session() -> SessionClaims {
+        SessionClaims {
+            sub: "alice".into(),
+            org: vec!["https://app.example.com".into()],
+            scp: Scope::ALL.to_vec(),
+            act: Some("dr-jones".into()),
+            loc: None,
+            src: None,
+            ret: Some("https://app.example.com/settings".into()),
+            iat: 0,
+            exp: 900,
+        }
+    }
+
+    fn plan(flow: Flow, return_url: Option<&str>, source: &str) -> Result<ReturnState, ApiError> {
+        plan_connect(
+            &ConnectRequest {
+                flow,
+                return_url: return_url.map(str::to_owned),
+            },
+            &session(),
+            find_source(source).unwrap(),
+            &test_config(),
+            Some("https://app.example.com"),
+            "n1".into(),
+            100,
+        )
+    }
+
+    #[test]
+    fn redirect_binds_an_allowlisted_return_url() {
+        let state = plan(
+            Flow::Redirect,
+            Some("https://app.example.com/settings/x"),
+            "oura",
+        )
+        .unwrap();
+        assert_eq!(
+            state.r.as_deref(),
+            Some("https://app.example.com/settings/x")
+        );
+        assert_eq!(
+            (state.u.as_str(), state.s.as_str(), state.act.as_str()),
+            ("alice", "oura", "dr-jones")
+        );
+        assert_eq!(state.exp, 100 + STATE_TTL_SECONDS);
+        let default = plan(Flow::Redirect, None, "oura").unwrap();
+        assert_eq!(
+            default.r.as_deref(),
+            Some("https://app.example.com/settings")
+        );
+        assert_eq!(
+            plan(Flow::Redirect, Some("https://evil.example/"), "oura"),
+            Err(ApiError::ReturnUrlNotAllowed)
+        );
+    }
+
+    #[test]
+    fn popup_binds_the_opener_origin_and_phones_are_refused() {
+        let state = plan(Flow::Popup, None, "oura").unwrap();
+        assert_eq!(state.o.as_deref(), Some("https://app.example.com"));
+        assert_eq!(state.r, None);
+        assert_eq!(
+            plan(Flow::Popup, None, "apple_health"),
+            Err(ApiError::PhoneOnlySource)
+        );
+    }
+
+    #[test]
+    fn redirect_target_carries_the_result() {
+        let state = plan(
+            Flow::Redirect,
+            Some("https://app.example.com/settings?tab=1"),
+            "oura",
+        )
+        .unwrap();
+        let outcome = FlowOutcome {
+            source: "oura".into(),
+            action: FlowAction::Connect,
+            result: FlowResult::Connected,
+        };
+        assert_eq!(
+            return_target(&state, &outcome),
+            Ok(ReturnTarget::Redirect(
+                "https://app.example.com/settings?tab=1&healthlink_source=oura&healthlink_action=connect&healthlink_result=connected".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn outcomes() {
+        assert_eq!(
+            connect_result(Some(true)),
+            (FlowResult::Connected, Some(ConnectionStatus::Connected))
+        );
+        assert_eq!(connect_result(Some(false)), (FlowResult::Cancelled, None));
+        assert_eq!(connect_result(None), (FlowResult::Failed, None));
+        assert_eq!(
+            disconnect_result(DisconnectOutcome::StillConnected),
+            (None, "failed")
+        );
+    }
+}

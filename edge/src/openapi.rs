@@ -1,0 +1,130 @@
+//! The OpenAPI 3.1 description of the edge, served at `/openapi.json`, and
+//! the tests that keep it true to the routing table and the error codes.
+
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::OPENAPI_JSON;
+    use crate::error::ApiError;
+    use crate::routes::{Route, route};
+
+    fn spec() -> Value {
+        serde_json::from_str(OPENAPI_JSON).expect("openapi.json is JSON")
+    }
+
+    #[test]
+    fn every_documented_operation_is_routed() {
+        let spec = spec();
+        let paths = spec["paths"].as_object().unwrap();
+        for (template, operations) in paths {
+            let path = template
+                .replace("{user_id}", "alice")
+                .replace("{source}", "oura");
+            for method in operations.as_object().unwrap().keys() {
+                let method = method.to_uppercase();
+                let routed = route(&method, &path);
+                assert!(
+                    matches!(routed, Ok(ref r) if *r != Route::Preflight),
+                    "{method} {template} is documented but routes to {routed:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_route_is_documented() {
+        let spec = spec();
+        let documented = |method: &str, template: &str| {
+            spec["paths"][template][method.to_lowercase()].is_object()
+        };
+        for (method, template) in [
+            ("GET", "/healthz"),
+            ("GET", "/openapi.json"),
+            ("POST", "/v1/sessions"),
+            ("GET", "/v1/users/{user_id}/connections"),
+            (
+                "POST",
+                "/v1/users/{user_id}/connections/{source}/disconnect",
+            ),
+            ("GET", "/v1/users/{user_id}/audit"),
+            ("DELETE", "/v1/users/{user_id}"),
+            ("GET", "/v1/connections"),
+            ("POST", "/v1/connections/{source}/connect"),
+            ("POST", "/v1/connections/{source}/disconnect"),
+            ("GET", "/v1/return"),
+            ("GET", "/sandbox/connect"),
+            ("POST", "/demo/session"),
+        ] {
+            assert!(
+                documented(method, template),
+                "{method} {template} is not documented"
+            );
+        }
+        let route_count = spec["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|ops| ops.as_object().unwrap().len())
+            .sum::<usize>();
+        assert_eq!(route_count, 13, "the list above and the spec disagree");
+    }
+
+    #[test]
+    fn every_problem_code_and_status_is_documented() {
+        let spec = spec();
+        let codes: Vec<&str> =
+            spec["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|code| code.as_str().unwrap())
+                .collect();
+        let errors = [
+            ApiError::Unauthorized,
+            ApiError::SessionExpired,
+            ApiError::MissingScope { scope: "read" },
+            ApiError::OriginNotAllowed,
+            ApiError::Forbidden,
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed,
+            ApiError::InvalidUserId,
+            ApiError::UnknownSource,
+            ApiError::SourceNotAllowed,
+            ApiError::PhoneOnlySource,
+            ApiError::InvalidRequest {
+                detail: String::new(),
+            },
+            ApiError::PayloadTooLarge,
+            ApiError::UnsupportedMediaType,
+            ApiError::ReturnUrlNotAllowed,
+            ApiError::InvalidState,
+            ApiError::StateAlreadyUsed,
+            ApiError::RateLimited {
+                retry_after_seconds: 1,
+            },
+            ApiError::UpstreamUnavailable,
+            ApiError::DisconnectFailed,
+            ApiError::Misconfigured {
+                detail: String::new(),
+            },
+            ApiError::Internal,
+        ];
+        assert_eq!(codes.len(), errors.len());
+        for error in errors {
+            assert!(
+                codes.contains(&error.code()),
+                "{} is not documented",
+                error.code()
+            );
+            let responses = &spec["components"]["responses"];
+            assert!(
+                responses[format!("Problem{}", error.status())].is_object(),
+                "status {} has no documented problem response",
+                error.status()
+            );
+        }
+    }
+}

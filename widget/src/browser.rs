@@ -1,0 +1,80 @@
+//! The browser APIs the connect flows need: popups, navigation and the page
+//! URL. Thin wrappers so components stay readable.
+
+use web_sys::Window;
+
+fn window() -> Option<Window> {
+    web_sys::window()
+}
+
+/// Opens an empty popup. Must be called synchronously inside the click
+/// handler: browsers (Safari most strictly) block popups opened later.
+/// `None` when blocked or when the page runs in an embedded webview, where
+/// popups break (and Google sign-in refuses to run at all).
+pub fn open_blank_popup() -> Option<Window> {
+    if is_embedded_webview() {
+        return None;
+    }
+    window()?
+        .open_with_url_and_target_and_features(
+            "",
+            "healthlink_connect",
+            "popup=yes,width=520,height=720",
+        )
+        .ok()
+        .flatten()
+}
+
+/// Android WebView marks itself with `; wv)`; iOS in-app browsers are
+/// AppleWebKit without `Safari` in the user agent.
+fn is_embedded_webview() -> bool {
+    let agent = window()
+        .and_then(|window| window.navigator().user_agent().ok())
+        .unwrap_or_default();
+    agent.contains("; wv)")
+        || (agent.contains("iPhone") || agent.contains("iPad"))
+            && agent.contains("AppleWebKit")
+            && !agent.contains("Safari")
+}
+
+pub fn navigate(popup: &Window, url: &str) {
+    let _ = popup.location().set_href(url);
+}
+
+/// Sends this page to `url` (redirect flow).
+pub fn go_to(url: &str) {
+    if let Some(window) = window() {
+        let _ = window.location().assign(url);
+    }
+}
+
+/// The page's query string, e.g. `?tab=2`.
+pub fn current_search() -> String {
+    window()
+        .and_then(|window| window.location().search().ok())
+        .unwrap_or_default()
+}
+
+/// This page's URL without the `healthlink_*` parameters: where a redirect
+/// flow returns to.
+pub fn current_url_without(search_without_params: &str) -> Option<String> {
+    let location = window()?.location();
+    let origin = location.origin().ok()?;
+    let path = location.pathname().ok()?;
+    Some(format!("{origin}{path}{search_without_params}"))
+}
+
+/// Replaces the page's query string without reloading or adding history.
+pub fn replace_search(search: &str) {
+    let Some(window) = window() else { return };
+    let location = window.location();
+    let path = location.pathname().unwrap_or_default();
+    let hash = location.hash().unwrap_or_default();
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}{search}{hash}")),
+        );
+    }
+}
