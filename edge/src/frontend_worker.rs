@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use worker::{Context, Env, Request, Response, console_error, event};
 
 use crate::aggregator::sandbox::{Sandbox, is_own_return};
-use crate::aggregator::{Aggregator, ConnectContext};
+use crate::aggregator::{Aggregator, ConnectContext, DisconnectOutcome};
 use crate::config::Config;
 use crate::connections::{connected_sources, reconcile, status_list};
 use crate::cors::{self, CorsDecision};
@@ -383,7 +383,9 @@ async fn delete_user(ctx: &Ctx<'_>, user: &UserId) -> Result<Response, ApiError>
     // operator can retry; erasing first would orphan live grants.
     for id in connected {
         let source = find_source(id).ok_or(ApiError::Internal)?;
-        aggregator.disconnect(user, source).await?;
+        if aggregator.disconnect(user, source).await? == DisconnectOutcome::StillConnected {
+            return Err(ApiError::DisconnectFailed);
+        }
     }
     users.erase().await?;
     Response::empty()
@@ -437,8 +439,12 @@ async fn flow_return(ctx: &Ctx<'_>, url: &worker::Url) -> Result<Response, ApiEr
 
     match return_target(&state, &outcome)? {
         ReturnTarget::Redirect(location) => {
-            let location = worker::Url::parse(&location).map_err(internal)?;
-            Response::redirect_with_status(location, 303).map_err(internal)
+            // Built by hand: `Response::redirect` has immutable headers, and
+            // every response gets our security headers added afterwards.
+            let mut response = Response::empty().map_err(internal)?.with_status(303);
+            set_header(&mut response, "location", &location)?;
+            set_header(&mut response, "cache-control", "no-store")?;
+            Ok(response)
         }
         ReturnTarget::Popup { opener_origin } => {
             html(&popup_result_page(&outcome, source, &opener_origin))

@@ -3,6 +3,7 @@
 use fantoccini::Locator;
 use healthlink_shared::CATALOG;
 use healthlink_tests::browser::{Browser, UI_TIMEOUT, by_test_id};
+use healthlink_tests::edge::session_for;
 use healthlink_tests::host::{embed_page, serve_page};
 use healthlink_tests::proxy::LateProxy;
 use healthlink_tests::wait::eventually;
@@ -48,13 +49,13 @@ async fn read_rows(browser: &Browser) -> Result<Vec<(String, String, String, Str
 #[tokio::test]
 async fn cross_origin_host_page_shows_every_source_with_its_status() {
     let env = env();
-    let user = unique("browser-user");
+    let session = session_for(&unique("browser-user")).await;
     let page = serve_page(
         "/list.html",
         embed_page(
             "Host app",
             &env.edge_url,
-            &format!("edge=\"{}\" session=\"dev-user:{user}\"", env.edge_url),
+            &format!("edge=\"{}\" session=\"{session}\"", env.edge_url),
         ),
     );
     assert_ne!(
@@ -107,17 +108,14 @@ async fn cross_origin_host_page_shows_every_source_with_its_status() {
 async fn an_unreachable_edge_shows_a_message_and_retry_recovers() {
     let env = env();
     let down_edge = LateProxy::reserve();
+    let session = session_for(&unique("down-user")).await;
     // The script comes from the real edge; the API calls go to one that is down.
     let page = serve_page(
         "/down.html",
         embed_page(
             "Host app (edge down)",
             &env.edge_url,
-            &format!(
-                "edge=\"{}\" session=\"dev-user:{}\"",
-                down_edge.url(),
-                unique("down-user")
-            ),
+            &format!("edge=\"{}\" session=\"{session}\"", down_edge.url()),
         ),
     );
     let browser = Browser::start().await;

@@ -1,66 +1,82 @@
-//! CORS: only the configured host origin (and the edge's own) may call the
-//! widget API from a browser.
+//! CORS: only configured origins (and the edge's own) may call the widget
+//! API from a browser, and a session only from the origins it is bound to.
 
-use healthlink_tests::env;
+use healthlink_tests::edge::{Answer, client, mint_session, session_for, url};
+use healthlink_tests::{env, unique};
 
-async fn request(method: reqwest::Method, origin: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .request(method, format!("{}/v1/connections", env().edge_url))
-        .header("origin", origin)
-        .header("authorization", "Bearer dev-user:cors-user")
-        .header("access-control-request-method", "GET")
-        .header("access-control-request-headers", "authorization")
-        .send()
-        .await
-        .expect("edge answers")
+async fn request(method: reqwest::Method, origin: &str, session: &str) -> Answer {
+    Answer::send(
+        client()
+            .request(method, url("/v1/connections"))
+            .header("origin", origin)
+            .bearer_auth(session)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization"),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn the_configured_origin_is_allowed() {
+    let session = session_for(&unique("cors")).await;
     let origin = env().host_origin();
-    let preflight = request(reqwest::Method::OPTIONS, &origin).await;
-    assert_eq!(preflight.status().as_u16(), 204);
+    let preflight = request(reqwest::Method::OPTIONS, &origin, &session).await;
+    assert_eq!(preflight.status, 204);
     assert_eq!(
-        preflight.headers()["access-control-allow-origin"],
-        origin.as_str()
+        preflight.header("access-control-allow-origin"),
+        Some(origin.as_str())
     );
-    let methods = preflight.headers()["access-control-allow-methods"]
-        .to_str()
-        .unwrap();
-    assert!(methods.contains("GET"), "{methods}");
-    let headers = preflight.headers()["access-control-allow-headers"]
-        .to_str()
-        .unwrap();
-    assert!(headers.contains("authorization"), "{headers}");
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .unwrap()
+            .contains("POST")
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-headers")
+            .unwrap()
+            .contains("authorization")
+    );
 
-    let get = request(reqwest::Method::GET, &origin).await;
-    assert_eq!(get.status().as_u16(), 200);
+    let get = request(reqwest::Method::GET, &origin, &session).await;
+    assert_eq!(get.status, 200);
     assert_eq!(
-        get.headers()["access-control-allow-origin"],
-        origin.as_str()
+        get.header("access-control-allow-origin"),
+        Some(origin.as_str())
     );
 }
 
 #[tokio::test]
 async fn foreign_origins_are_refused_without_cors_headers() {
+    let session = session_for(&unique("cors")).await;
     for origin in [
         "https://evil.example",
-        "http://127.0.0.1:1",
+        "http://127.0.0.1:2",
         &format!("{}.evil.example", env().host_origin()),
         "null",
     ] {
         for method in [reqwest::Method::OPTIONS, reqwest::Method::GET] {
-            let response = request(method.clone(), origin).await;
-            assert_eq!(response.status().as_u16(), 403, "{method} from {origin}");
+            let answer = request(method.clone(), origin, &session).await;
+            answer.expect_problem(403, "origin_not_allowed");
             assert!(
-                response
-                    .headers()
-                    .get("access-control-allow-origin")
-                    .is_none(),
+                answer.header("access-control-allow-origin").is_none(),
                 "{method} from {origin} got an allow-origin header"
             );
-            let problem: healthlink_shared::Problem = response.json().await.unwrap();
-            assert_eq!(problem.code, "origin_not_allowed");
         }
     }
+}
+
+#[tokio::test]
+async fn a_session_is_bound_to_its_origins() {
+    // Both origins are configured; the session names only the second.
+    let session = mint_session(serde_json::json!({
+        "user_id": unique("bound"),
+        "origins": ["http://127.0.0.1:1"],
+    }))
+    .await;
+    let answer = request(reqwest::Method::GET, &env().host_origin(), &session).await;
+    answer.expect_problem(403, "origin_not_allowed");
+    let allowed = request(reqwest::Method::GET, "http://127.0.0.1:1", &session).await;
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
 }

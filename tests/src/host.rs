@@ -53,7 +53,10 @@ fn serve(listener: TcpListener) {
             while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
                 line.clear();
             }
-            let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+            let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+            // Pages are found by path; the query (e.g. a flow's result
+            // parameters) is for the page's script.
+            let path = target.split('?').next().unwrap_or("/");
             let page = PAGES
                 .get()
                 .and_then(|pages| pages.lock().ok()?.get(path).cloned());

@@ -3,6 +3,7 @@
 //! a helper for waiting on asynchronous UI.
 
 pub mod browser;
+pub mod edge;
 pub mod host;
 pub mod proxy;
 pub mod wait;
@@ -22,6 +23,10 @@ pub struct TestEnv {
     pub artifacts: PathBuf,
     pub chromium: String,
     pub chromedriver: String,
+    /// The edge's secrets for this run: tests sign edge-format tokens with
+    /// them and check that no response or log line ever contains them.
+    pub api_key: String,
+    pub signing_key: String,
 }
 
 impl TestEnv {
@@ -46,6 +51,8 @@ pub fn env() -> &'static TestEnv {
             artifacts: PathBuf::from(var("HEALTHLINK_ARTIFACTS")),
             chromium: var("HEALTHLINK_CHROMIUM"),
             chromedriver: var("HEALTHLINK_CHROMEDRIVER"),
+            api_key: var("HEALTHLINK_API_KEY"),
+            signing_key: var("HEALTHLINK_SIGNING_KEY"),
         }
     })
 }

@@ -72,15 +72,22 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
     step(&format!(
         "Starting wrangler dev on 127.0.0.1:{edge_port} (host page origin {host_origin})"
     ));
+    let tokens_file = artifacts.join("issued-tokens.txt");
+    let _ = std::fs::remove_file(&tokens_file);
     let env_file = artifacts.join("test.env");
-    let (api_key, _) = secrets::write_test_env(&env_file)?;
+    let (api_key, signing_key) = secrets::write_test_env(&env_file)?;
     let mut wrangler = Wrangler::start(
         toolchain,
         WranglerOptions {
             port: edge_port,
             vars: vec![
                 ("HEALTHLINK_AGGREGATOR".into(), "sandbox".into()),
-                ("HEALTHLINK_ALLOWED_ORIGINS".into(), host_origin.clone()),
+                (
+                    "HEALTHLINK_ALLOWED_ORIGINS".into(),
+                    // The second origin lets tests bind a session to another
+                    // configured origin than the host page's.
+                    format!("{host_origin},http://127.0.0.1:1"),
+                ),
                 ("HEALTHLINK_RETURN_URLS".into(), format!("{host_origin}/")),
                 ("HEALTHLINK_APP_NAME".into(), "Healthlink e2e".into()),
             ],
@@ -110,6 +117,7 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
             .env("HEALTHLINK_EDGE_URL", &wrangler.base_url)
             .env("HEALTHLINK_HOST_PORT", host_port.to_string())
             .env("HEALTHLINK_API_KEY", &api_key)
+            .env("HEALTHLINK_SIGNING_KEY", &signing_key)
             .env("HEALTHLINK_WRANGLER_LOG", artifacts.join("wrangler.log"))
             .env("HEALTHLINK_ARTIFACTS", &artifacts)
             .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)
@@ -117,6 +125,37 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
     );
     wrangler.stop();
     result.map_err(|error| format!("{error}{}", wrangler.log_tail()))?;
+
+    step("Scanning the edge's log for secrets and session tokens");
+    let log = std::fs::read_to_string(artifacts.join("wrangler.log")).unwrap_or_default();
+    let tokens = std::fs::read_to_string(&tokens_file).unwrap_or_default();
+    let mut leaks = 0;
+    for (what, needle) in [
+        ("the API key", api_key.as_str()),
+        ("the signing key", signing_key.as_str()),
+    ]
+    .into_iter()
+    .chain(
+        tokens
+            .lines()
+            .filter(|t| !t.is_empty())
+            .map(|t| ("a session token", t)),
+    ) {
+        if log.contains(needle) {
+            eprintln!("    wrangler.log contains {what}");
+            leaks += 1;
+        }
+    }
+    if leaks > 0 {
+        return Err(format!(
+            "{leaks} secret(s) or token(s) found in the edge's log"
+        ));
+    }
+    eprintln!(
+        "    clean: {} log bytes, {} tokens checked",
+        log.len(),
+        tokens.lines().count()
+    );
     eprintln!(
         "\nAll checks passed. Screenshots: {}",
         artifacts.join("screenshots").display()

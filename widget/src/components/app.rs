@@ -23,6 +23,10 @@ struct PendingPopup {
     window: Window,
     watcher: Option<IntervalHandle>,
     source: SourceConnection,
+    /// Watcher ticks since the window was first seen closed. The result page
+    /// posts its message and closes at once, and the message can arrive after
+    /// the window reads as closed, so "closed early" waits one more tick.
+    closed_ticks: u8,
 }
 
 /// Shows the user's data sources and lets them connect and disconnect.
@@ -144,7 +148,18 @@ pub fn App(config: WidgetConfig) -> impl IntoView {
                         let watched = window.clone();
                         let watcher = set_interval_with_handle(
                             move || {
-                                if watched.closed().unwrap_or(true) {
+                                if !watched.closed().unwrap_or(true) {
+                                    return;
+                                }
+                                let ticks = pending
+                                    .try_update_value(|pending| {
+                                        pending.as_mut().map(|popup| {
+                                            popup.closed_ticks += 1;
+                                            popup.closed_ticks
+                                        })
+                                    })
+                                    .flatten();
+                                if ticks.is_some_and(|ticks| ticks >= 2) {
                                     finish_popup(None);
                                 }
                             },
@@ -155,6 +170,7 @@ pub fn App(config: WidgetConfig) -> impl IntoView {
                             window,
                             watcher,
                             source,
+                            closed_ticks: 0,
                         }));
                     }
                     None => browser::go_to(&url),

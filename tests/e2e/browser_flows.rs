@@ -1,0 +1,166 @@
+//! Connect and disconnect in the browser, through the sandbox consent page:
+//! popup and redirect, Allow and Deny, as a person clicks them.
+
+use fantoccini::Locator;
+use fantoccini::elements::ShadowRoot;
+use healthlink_tests::browser::{Browser, UI_TIMEOUT, by_test_id};
+use healthlink_tests::edge::session_for;
+use healthlink_tests::host::{embed_page, serve_page};
+use healthlink_tests::wait::eventually;
+use healthlink_tests::{env, unique};
+
+async fn host_page(path: &str, flow: &str) -> String {
+    let env = env();
+    let session = session_for(&unique("browser-flow")).await;
+    serve_page(
+        path,
+        embed_page(
+            "Host app",
+            &env.edge_url,
+            &format!(
+                "edge=\"{}\" session=\"{session}\" flow=\"{flow}\"",
+                env.edge_url
+            ),
+        ),
+    )
+}
+
+async fn click_action(root: &ShadowRoot, source: &str) {
+    let button = eventually("the row's action button", UI_TIMEOUT, || async {
+        root.find(Locator::Css(&format!(
+            "[data-source={source}] [data-testid=source-action]"
+        )))
+        .await
+        .map_err(|e| e.to_string())
+    })
+    .await;
+    button.click().await.expect("click the action");
+}
+
+async fn wait_for_status(browser: &Browser, source: &str, status: &str) {
+    eventually(&format!("{source} to be {status}"), UI_TIMEOUT, || async {
+        let root = browser.widget(0).await;
+        let badge = root
+            .find(Locator::Css(&format!(
+                "[data-source={source}] [data-testid=source-status]"
+            )))
+            .await
+            .map_err(|e| e.to_string())?;
+        let found = badge.attr("data-status").await.map_err(|e| e.to_string())?;
+        if found.as_deref() == Some(status) {
+            Ok(())
+        } else {
+            Err(format!("{found:?}"))
+        }
+    })
+    .await;
+}
+
+async fn wait_for_notice(browser: &Browser, expected: &str) -> String {
+    eventually(
+        &format!("a notice containing {expected:?}"),
+        UI_TIMEOUT,
+        || async {
+            let root = browser.widget(0).await;
+            let text = by_test_id(&root, "notice")
+                .await?
+                .text()
+                .await
+                .map_err(|e| e.to_string())?;
+            if text.contains(expected) {
+                Ok(text)
+            } else {
+                Err(text)
+            }
+        },
+    )
+    .await
+}
+
+/// Clicks Allow or Deny on the consent page in the current window.
+async fn consent(browser: &Browser, allow: bool) {
+    let link = eventually("the consent page", UI_TIMEOUT, || async {
+        browser
+            .client
+            .find(Locator::Id(if allow { "allow" } else { "deny" }))
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    link.click().await.expect("click consent");
+}
+
+/// Clicks the row's action, answers the popup's consent page, and returns to
+/// the host page's window.
+async fn popup_flow(browser: &Browser, source: &str, allow: bool) {
+    let main = browser.client.window().await.expect("main window");
+    let root = browser.widget(0).await;
+    click_action(&root, source).await;
+    let popup = eventually("the popup window", UI_TIMEOUT, || async {
+        let windows = browser.client.windows().await.map_err(|e| e.to_string())?;
+        windows
+            .into_iter()
+            .find(|w| *w != main)
+            .ok_or_else(|| "no popup yet".to_owned())
+    })
+    .await;
+    browser
+        .client
+        .switch_to_window(popup)
+        .await
+        .expect("switch to popup");
+    consent(browser, allow).await;
+    browser
+        .client
+        .switch_to_window(main)
+        .await
+        .expect("back to the host page");
+}
+
+#[tokio::test]
+async fn popup_flow_allow_connects_and_deny_changes_nothing() {
+    let page = host_page("/popup.html", "popup").await;
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+
+    popup_flow(&browser, "oura", true).await;
+    wait_for_notice(&browser, "Oura is connected.").await;
+    wait_for_status(&browser, "oura", "connected").await;
+    browser.screenshot("popup-connected").await;
+
+    popup_flow(&browser, "garmin", false).await;
+    wait_for_notice(&browser, "Garmin was not connected").await;
+    wait_for_status(&browser, "garmin", "disconnected").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn redirect_flow_returns_to_the_page_and_disconnect_works() {
+    let page = host_page("/redirect.html", "redirect").await;
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+
+    let root = browser.widget(0).await;
+    click_action(&root, "fitbit").await;
+    consent(&browser, true).await;
+    wait_for_notice(&browser, "Fitbit is connected.").await;
+    wait_for_status(&browser, "fitbit", "connected").await;
+    let current = browser.client.current_url().await.expect("url");
+    assert!(
+        !current.as_str().contains("healthlink_"),
+        "result parameters are removed: {current}"
+    );
+    browser.screenshot("redirect-connected").await;
+
+    let root = browser.widget(0).await;
+    click_action(&root, "fitbit").await;
+    wait_for_notice(&browser, "Fitbit is disconnected.").await;
+    wait_for_status(&browser, "fitbit", "disconnected").await;
+
+    let root = browser.widget(0).await;
+    click_action(&root, "polar").await;
+    consent(&browser, false).await;
+    wait_for_notice(&browser, "Polar was not connected").await;
+    wait_for_status(&browser, "polar", "disconnected").await;
+    browser.close().await;
+}
