@@ -149,7 +149,7 @@ async fn dispatch(ctx: &Ctx<'_>, url: &worker::Url, body: String) -> Result<Resp
         Route::Preflight => preflight(),
         Route::CreateSession => {
             ctx.backend()?;
-            create_session(ctx, parse_json(&body)?, ctx.config.allowed_origins.clone())
+            create_session(ctx, parse_json(&body)?, &ctx.config.allowed_origins)
         }
         Route::UserConnections(user) => {
             ctx.backend()?;
@@ -200,7 +200,7 @@ async fn dispatch(ctx: &Ctx<'_>, url: &worker::Url, body: String) -> Result<Resp
                 user_id: DEMO_USER.into(),
                 ..Default::default()
             };
-            create_session(ctx, request, vec![ctx.edge_origin.clone()])
+            create_session(ctx, request, std::slice::from_ref(&ctx.edge_origin))
         }
     }
 }
@@ -208,11 +208,10 @@ async fn dispatch(ctx: &Ctx<'_>, url: &worker::Url, body: String) -> Result<Resp
 fn create_session(
     ctx: &Ctx<'_>,
     request: CreateSessionRequest,
-    default_origins: Vec<String>,
+    embed_origins: &[String],
 ) -> Result<Response, ApiError> {
-    let mut config = ctx.config.clone();
-    config.allowed_origins = default_origins;
-    let (session_token, expires_at) = session::mint(request, &config, &ctx.signer, ctx.now())?;
+    let (session_token, expires_at) =
+        session::mint(request, ctx.config, embed_origins, &ctx.signer, ctx.now())?;
     json(
         201,
         &SessionResponse {
@@ -361,15 +360,18 @@ async fn audit(ctx: &Ctx<'_>, user: &UserId, url: &worker::Url) -> Result<Respon
     }
     // One extra row tells whether there is a next page.
     let mut rows = ctx.users(user)?.audit(before, limit + 1).await?;
-    let next_before = (rows.len() > limit as usize).then(|| {
-        rows.truncate(limit as usize);
+    let has_more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_before = if has_more {
         rows.last().map(|row| row.id)
-    });
+    } else {
+        None
+    };
     json(
         200,
         &AuditPage {
             entries: rows.into_iter().map(Into::into).collect(),
-            next_before: next_before.flatten(),
+            next_before,
         },
     )
 }

@@ -89,11 +89,13 @@ impl SessionClaims {
     }
 }
 
-/// Validates a session request and signs the claims. `now` is Unix seconds.
-/// Returns the token and its expiry.
+/// Validates a session request and signs the claims. `embed_origins` are
+/// the origins the session may be bound to (and is, unless the request names
+/// a subset). `now` is Unix seconds. Returns the token and its expiry.
 pub fn mint(
     request: CreateSessionRequest,
     config: &Config,
+    embed_origins: &[String],
     signer: &Signer,
     now: i64,
 ) -> Result<(String, i64), ApiError> {
@@ -146,12 +148,12 @@ pub fn mint(
         check_return_url(return_url, &config.return_urls).ok_or(ApiError::ReturnUrlNotAllowed)?;
     }
     let origins = match request.origins {
-        None => config.allowed_origins.clone(),
+        None => embed_origins.to_vec(),
         Some(origins) => origins
             .iter()
             .map(|origin| {
                 normalize_origin(origin)
-                    .filter(|origin| config.allowed_origins.contains(origin))
+                    .filter(|origin| embed_origins.contains(origin))
                     .ok_or(ApiError::OriginNotAllowed)
             })
             .collect::<Result<_, _>>()?,
@@ -237,7 +239,13 @@ mod tests {
     }
 
     fn mint_claims(request: CreateSessionRequest) -> Result<SessionClaims, ApiError> {
-        let (token, _) = mint(request, &test_config(), &signer(), NOW)?;
+        let (token, _) = mint(
+            request,
+            &test_config(),
+            &test_config().allowed_origins,
+            &signer(),
+            NOW,
+        )?;
         verify(Some(&format!("Bearer {token}")), &signer(), NOW)
     }
 
@@ -254,7 +262,14 @@ mod tests {
     #[test]
     fn request_fields_are_validated() {
         let check = |request: CreateSessionRequest, code: &str| {
-            let error = mint(request, &test_config(), &signer(), NOW).unwrap_err();
+            let error = mint(
+                request,
+                &test_config(),
+                &test_config().allowed_origins,
+                &signer(),
+                NOW,
+            )
+            .unwrap_err();
             assert_eq!(error.code(), code);
         };
         check(request("a/b"), "invalid_user_id");
@@ -314,7 +329,14 @@ mod tests {
 
     #[test]
     fn expired_forged_and_foreign_tokens_are_refused() {
-        let (token, exp) = mint(request("alice"), &test_config(), &signer(), NOW).unwrap();
+        let (token, exp) = mint(
+            request("alice"),
+            &test_config(),
+            &test_config().allowed_origins,
+            &signer(),
+            NOW,
+        )
+        .unwrap();
         let header = format!("Bearer {token}");
         assert_eq!(
             verify(Some(&header), &signer(), exp).unwrap_err(),

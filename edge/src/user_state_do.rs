@@ -147,30 +147,28 @@ impl UserState {
         expires_at_ms: i64,
         change: &Change,
     ) -> worker::Result<UserStateReply> {
-        {
-            // Expired nonces can no longer be presented (the state's
-            // signature has expired too), so they need not be kept.
-            self.sql.exec(
-                "DELETE FROM used_states WHERE expires_at_ms < ?",
-                vec![SqlStorageValue::try_from_i64(change.at_ms)?],
-            )?;
-            let used: Vec<CountRow> = self
-                .sql
-                .exec(
-                    "SELECT COUNT(*) AS n FROM used_states WHERE nonce = ?",
-                    vec![nonce.into()],
-                )?
-                .to_array()?;
-            if used.first().is_some_and(|row| row.n > 0) {
-                return Ok(UserStateReply::StateAlreadyUsed);
-            }
-            self.sql.exec(
-                "INSERT INTO used_states (nonce, expires_at_ms) VALUES (?, ?)",
-                vec![nonce.into(), SqlStorageValue::try_from_i64(expires_at_ms)?],
-            )?;
-            self.apply(change)?;
-            Ok(UserStateReply::Recorded)
+        // Expired nonces can no longer be presented (the state's
+        // signature has expired too), so they need not be kept.
+        self.sql.exec(
+            "DELETE FROM used_states WHERE expires_at_ms < ?",
+            vec![SqlStorageValue::try_from_i64(change.at_ms)?],
+        )?;
+        let used: Vec<CountRow> = self
+            .sql
+            .exec(
+                "SELECT COUNT(*) AS n FROM used_states WHERE nonce = ?",
+                vec![nonce.into()],
+            )?
+            .to_array()?;
+        if used.first().is_some_and(|row| row.n > 0) {
+            return Ok(UserStateReply::StateAlreadyUsed);
         }
+        self.sql.exec(
+            "INSERT INTO used_states (nonce, expires_at_ms) VALUES (?, ?)",
+            vec![nonce.into(), SqlStorageValue::try_from_i64(expires_at_ms)?],
+        )?;
+        self.apply(change)?;
+        Ok(UserStateReply::Recorded)
     }
 
     fn audit(&self, before: Option<i64>, limit: u32) -> worker::Result<Vec<AuditRow>> {

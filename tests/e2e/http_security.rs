@@ -186,60 +186,62 @@ async fn malformed_oversized_and_unknown_input_is_a_client_error() {
                 .body(body),
         )
     };
-    post(
-        "/v1/connections/oura/connect",
-        "{".into(),
-        "application/json",
-    )
-    .await
-    .expect_problem(400, "invalid_request");
-    post(
-        "/v1/connections/oura/connect",
-        r#"{"flow":"teleport"}"#.into(),
-        "application/json",
-    )
-    .await
-    .expect_problem(400, "invalid_request");
-    post(
-        "/v1/connections/oura/connect",
-        "x".repeat(17 * 1024),
-        "application/json",
-    )
-    .await
-    .expect_problem(413, "payload_too_large");
-    post(
-        "/v1/connections/oura/connect",
-        r#"{"flow":"popup"}"#.into(),
-        "text/plain",
-    )
-    .await
-    .expect_problem(415, "unsupported_media_type");
-    for trick in [
-        "myspace",
-        "oura%2Fconnect",
-        "Oura",
-        "%EF%BD%8Fura",
-        "oura%00",
-        "oura%2e",
+    let connect = "/v1/connections/oura/connect";
+    let popup = r#"{"flow":"popup"}"#;
+    for (path, body, content_type, status, code) in [
+        (
+            connect,
+            "{".to_owned(),
+            "application/json",
+            400,
+            "invalid_request",
+        ),
+        (
+            connect,
+            r#"{"flow":"teleport"}"#.to_owned(),
+            "application/json",
+            400,
+            "invalid_request",
+        ),
+        (
+            connect,
+            "x".repeat(17 * 1024),
+            "application/json",
+            413,
+            "payload_too_large",
+        ),
+        (
+            connect,
+            popup.to_owned(),
+            "text/plain",
+            415,
+            "unsupported_media_type",
+        ),
+    ] {
+        post(path, body, content_type)
+            .await
+            .expect_problem(status, code);
+    }
+    // Ids are matched exactly, never normalised. `..` and `%2e%2e` are
+    // resolved by the client's URL parser before sending (as a browser
+    // would), leaving a path no route matches.
+    for (trick, code) in [
+        ("myspace", "unknown_source"),
+        ("oura%2Fconnect", "unknown_source"),
+        ("Oura", "unknown_source"),
+        ("%EF%BD%8Fura", "unknown_source"),
+        ("oura%00", "unknown_source"),
+        ("oura%2e", "unknown_source"),
+        ("..", "not_found"),
+        ("%2e%2e", "not_found"),
     ] {
         post(
             &format!("/v1/connections/{trick}/connect"),
-            r#"{"flow":"popup"}"#.into(),
+            popup.to_owned(),
             "application/json",
         )
         .await
-        .expect_problem(404, "unknown_source");
-    }
-    // `..` and `%2e%2e` are resolved by the client's URL parser before
-    // sending (as a browser would), leaving a path no route matches.
-    for trick in ["..", "%2e%2e"] {
-        post(
-            &format!("/v1/connections/{trick}/connect"),
-            r#"{"flow":"popup"}"#.into(),
-            "application/json",
-        )
-        .await
-        .expect_problem(404, "not_found");
+        .expect_problem(404, code);
     }
     for trick in ["a%2Fb", "%C3%BC", "a%20b", "a%00"] {
         Answer::send(backend(Method::GET, &format!("/v1/users/{trick}/audit")))
