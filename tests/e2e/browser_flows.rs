@@ -5,23 +5,24 @@ use fantoccini::Locator;
 use fantoccini::elements::ShadowRoot;
 use healthlink_tests::browser::{Browser, UI_TIMEOUT, by_test_id};
 use healthlink_tests::edge::session_for;
-use healthlink_tests::host::{embed_page, serve_page};
+use healthlink_tests::host::{embed_page_with_head, serve_page};
 use healthlink_tests::wait::eventually;
 use healthlink_tests::{env, unique};
 
 async fn host_page(path: &str, flow: &str) -> String {
+    host_page_with_head(path, flow, "").await
+}
+
+async fn host_page_with_head(path: &str, flow: &str, extra_head: &str) -> String {
     let env = env();
     let session = session_for(&unique("browser-flow")).await;
+    let attributes = format!(
+        "edge=\"{}\" session=\"{session}\" flow=\"{flow}\"",
+        env.edge_url
+    );
     serve_page(
         path,
-        embed_page(
-            "Host app",
-            &env.edge_url,
-            &format!(
-                "edge=\"{}\" session=\"{session}\" flow=\"{flow}\"",
-                env.edge_url
-            ),
-        ),
+        embed_page_with_head("Host app", &env.edge_url, &attributes, extra_head),
     )
 }
 
@@ -163,4 +164,89 @@ async fn redirect_flow_returns_to_the_page_and_disconnect_works() {
     wait_for_notice(&browser, "Polar was not connected").await;
     wait_for_status(&browser, "polar", "disconnected").await;
     browser.close().await;
+}
+
+#[tokio::test]
+async fn a_blocked_popup_falls_back_to_the_redirect_flow() {
+    // A popup blocker makes `window.open` return null; play one.
+    let blocker = "<script>window.open = () => null;</script>";
+    let page = host_page_with_head("/blocked.html", "popup", blocker).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+
+    let root = browser.widget(0).await;
+    click_action(&root, "withings").await;
+    // No popup: this window itself goes to the consent page and comes back.
+    consent(&browser, true).await;
+    wait_for_notice(&browser, "Withings is connected.").await;
+    wait_for_status(&browser, "withings", "connected").await;
+    assert_eq!(
+        browser.client.windows().await.unwrap().len(),
+        1,
+        "no popup was opened"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn closing_the_popup_early_says_so_and_changes_nothing() {
+    let page = host_page("/closed.html", "popup").await;
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+    let main = browser.client.window().await.expect("main window");
+
+    let root = browser.widget(0).await;
+    click_action(&root, "strava").await;
+    let popup = eventually("the popup window", UI_TIMEOUT, || async {
+        let windows = browser.client.windows().await.map_err(|e| e.to_string())?;
+        windows
+            .into_iter()
+            .find(|w| *w != main)
+            .ok_or_else(|| "no popup yet".to_owned())
+    })
+    .await;
+    browser
+        .client
+        .switch_to_window(popup)
+        .await
+        .expect("switch to popup");
+    consent_page_loaded(&browser).await;
+    browser
+        .client
+        .close_window()
+        .await
+        .expect("close the popup");
+    browser
+        .client
+        .switch_to_window(main)
+        .await
+        .expect("back to the host page");
+
+    wait_for_notice(
+        &browser,
+        "window was closed before finishing. Nothing changed.",
+    )
+    .await;
+    wait_for_status(&browser, "strava", "disconnected").await;
+    let root = browser.widget(0).await;
+    let button = by_test_id(&root, "source-action")
+        .await
+        .expect("buttons are back");
+    assert!(
+        button.is_enabled().await.unwrap(),
+        "the row is usable again"
+    );
+    browser.close().await;
+}
+
+/// Waits until the current window shows the consent page.
+async fn consent_page_loaded(browser: &Browser) {
+    eventually("the consent page", UI_TIMEOUT, || async {
+        browser
+            .client
+            .find(Locator::Id("allow"))
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await;
 }

@@ -204,3 +204,67 @@ async fn phone_only_sources_have_no_browser_connect() {
     .await
     .expect_problem(400, "phone_only_source");
 }
+
+#[tokio::test]
+async fn concurrent_changes_for_one_user_are_all_kept() {
+    let user = unique("concurrent");
+    let session = session_for(&user).await;
+    let sources = [
+        "fitbit", "garmin", "oura", "polar", "withings", "whoop", "strava", "dexcom",
+    ];
+
+    // Every connect of every source at once, through the whole flow.
+    let mut connects = tokio::task::JoinSet::new();
+    for source in sources {
+        let session = session.clone();
+        connects.spawn(async move {
+            let (answer, _) = walk_connect(&session, source, redirect_body("/app"), true).await;
+            assert_eq!(answer.status, 303, "{source}: {}", answer.body);
+        });
+    }
+    connects.join_all().await;
+    for source in sources {
+        assert_eq!(
+            status(&session, source).await,
+            ConnectionStatus::Connected,
+            "{source}"
+        );
+    }
+
+    // Then every disconnect at once.
+    let mut disconnects = tokio::task::JoinSet::new();
+    for source in sources {
+        let session = session.clone();
+        disconnects.spawn(async move {
+            let answer = disconnect(&session, source).await;
+            assert_eq!(answer.status, 200, "{source}: {}", answer.body);
+        });
+    }
+    disconnects.join_all().await;
+    for source in sources {
+        assert_eq!(
+            status(&session, source).await,
+            ConnectionStatus::Disconnected,
+            "{source}"
+        );
+    }
+
+    // Each acknowledged action is in the audit trail exactly once.
+    let entries = Answer::send(backend(
+        Method::GET,
+        &format!("/v1/users/{user}/audit?limit=100"),
+    ))
+    .await
+    .json::<AuditPage>()
+    .entries;
+    for source in sources {
+        for action in ["connect", "disconnect"] {
+            let count = entries
+                .iter()
+                .filter(|e| e.source == source && e.action == action)
+                .count();
+            assert_eq!(count, 1, "{source} {action}");
+        }
+    }
+    assert_eq!(entries.len(), 2 * sources.len());
+}

@@ -29,10 +29,21 @@ pub fn serve_page(path: &str, html: String) -> String {
 /// A page that embeds the widget the way the README tells hosts to: one
 /// module script from the edge and one element.
 pub fn embed_page(title: &str, script_edge: &str, widget_attributes: &str) -> String {
+    embed_page_with_head(title, script_edge, widget_attributes, "")
+}
+
+/// Like [`embed_page`], with extra markup in `<head>` (e.g. a script that
+/// plays a popup blocker).
+pub fn embed_page_with_head(
+    title: &str,
+    script_edge: &str,
+    widget_attributes: &str,
+    extra_head: &str,
+) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>{title}</title>\
-         <script type=\"module\" src=\"{script_edge}/healthlink.js\"></script></head>\
+         {extra_head}<script type=\"module\" src=\"{script_edge}/healthlink.js\"></script></head>\
          <body style=\"font-family: sans-serif; background: #f6f6f6; margin: 24px\">\
          <h1>{title}</h1>\
          <healthlink-connect {widget_attributes}></healthlink-connect>\
