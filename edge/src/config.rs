@@ -13,37 +13,98 @@ pub const VAR_AGGREGATOR: &str = "HEALTHLINK_AGGREGATOR";
 pub const VAR_ALLOWED_ORIGINS: &str = "HEALTHLINK_ALLOWED_ORIGINS";
 pub const VAR_RETURN_URLS: &str = "HEALTHLINK_RETURN_URLS";
 pub const VAR_APP_NAME: &str = "HEALTHLINK_APP_NAME";
+pub const VAR_UPSTREAM_TIMEOUT_MS: &str = "HEALTHLINK_UPSTREAM_TIMEOUT_MS";
 pub const SECRET_API_KEY: &str = "HEALTHLINK_API_KEY";
 pub const SECRET_SIGNING_KEY: &str = "HEALTHLINK_SIGNING_KEY";
+
+pub const VAR_THRYVE_API_BASE: &str = "THRYVE_API_BASE";
+pub const VAR_THRYVE_SERVICE_BASE: &str = "THRYVE_SERVICE_BASE";
+pub const SECRET_THRYVE_USERNAME: &str = "THRYVE_USERNAME";
+pub const SECRET_THRYVE_PASSWORD: &str = "THRYVE_PASSWORD";
+pub const SECRET_THRYVE_AUTH_ID: &str = "THRYVE_AUTH_ID";
+pub const SECRET_THRYVE_AUTH_SECRET: &str = "THRYVE_AUTH_SECRET";
+pub const SECRET_THRYVE_WEBHOOK_SECRET: &str = "THRYVE_WEBHOOK_SECRET";
+
+pub const VAR_ROOK_API_BASE: &str = "ROOK_API_BASE";
+pub const SECRET_ROOK_CLIENT_UUID: &str = "ROOK_CLIENT_UUID";
+pub const SECRET_ROOK_SECRET_KEY: &str = "ROOK_SECRET_KEY";
+pub const SECRET_ROOK_WEBHOOK_SECRET: &str = "ROOK_WEBHOOK_SECRET";
+
+const DEFAULT_THRYVE_API_BASE: &str = "https://api.thryve.de";
+const DEFAULT_THRYVE_SERVICE_BASE: &str = "https://service2.und-gesund.de";
+/// ROOK's sandbox host: an operator moves to production
+/// (`https://api.rook-connect.com`) deliberately, with production credentials.
+const DEFAULT_ROOK_API_BASE: &str = "https://api.rook-connect.review";
 
 /// Shortest accepted secrets, in bytes. Short keys are guessable.
 const MIN_API_KEY_LEN: usize = 24;
 const MIN_SIGNING_KEY_LEN: usize = 32;
+const MIN_WEBHOOK_SECRET_LEN: usize = 24;
 
-/// Which aggregator the edge talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AggregatorKind {
+/// Upper bound (and default) for one upstream call, in milliseconds.
+pub const MAX_UPSTREAM_TIMEOUT_MS: u32 = 10_000;
+
+/// Which aggregator the edge talks to, with what it needs to do so.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AggregatorConfig {
     /// Built into the edge; needs no account and no aggregator secrets.
     Sandbox,
+    Thryve(ThryveConfig),
+    Rook(RookConfig),
 }
 
-impl AggregatorKind {
-    pub const fn as_str(self) -> &'static str {
+impl AggregatorConfig {
+    pub const fn name(&self) -> &'static str {
         match self {
             Self::Sandbox => "sandbox",
+            Self::Thryve(_) => "thryve",
+            Self::Rook(_) => "rook",
         }
     }
 }
 
+impl std::fmt::Debug for AggregatorConfig {
+    // Names only: the variants hold credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct ThryveConfig {
+    /// `https://api.thryve.de`, without a trailing slash.
+    pub api_base: String,
+    /// The host of the direct connect/revoke pages, without a trailing slash.
+    pub service_base: String,
+    pub username: String,
+    pub password: String,
+    pub auth_id: String,
+    pub auth_secret: String,
+    /// What Thryve sends (as a Bearer token) with each webhook.
+    pub webhook_secret: String,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct RookConfig {
+    /// `https://api.rook-connect.review`, without a trailing slash.
+    pub api_base: String,
+    pub client_uuid: String,
+    pub secret_key: String,
+    /// What ROOK sends (as a Bearer token) with each webhook.
+    pub webhook_secret: String,
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
-    pub aggregator: AggregatorKind,
+    pub aggregator: AggregatorConfig,
     /// Normalised origins (`scheme://host[:port]`) allowed to embed the widget.
     pub allowed_origins: Vec<String>,
     /// Where browsers may be sent back to after a redirect flow.
     pub return_urls: Vec<AllowedReturnUrl>,
     /// The host app's name, shown on consent pages ("<app> asks to …").
     pub app_name: String,
+    /// The time limit of one upstream call.
+    pub upstream_timeout_ms: u32,
     /// Bearer key of the host's backend for the server-to-server API.
     pub api_key: String,
     /// HMAC key for session tokens and return states.
@@ -58,98 +119,197 @@ impl std::fmt::Debug for Config {
             .field("allowed_origins", &self.allowed_origins)
             .field("return_urls", &self.return_urls)
             .field("app_name", &self.app_name)
+            .field("upstream_timeout_ms", &self.upstream_timeout_ms)
             .finish_non_exhaustive()
     }
 }
 
-/// What is wrong with the configuration, naming the variable to fix.
+/// Everything wrong with the configuration, one sentence per problem, each
+/// naming the variable to fix. Never contains a secret's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
+pub struct ConfigError {
+    /// The aggregator that was asked for, when that much could be read.
+    pub aggregator: Option<&'static str>,
+    pub problems: Vec<String>,
+}
+
+impl ConfigError {
+    pub fn message(&self) -> String {
+        self.problems.join(" ")
+    }
+}
 
 impl From<ConfigError> for ApiError {
     fn from(error: ConfigError) -> Self {
-        ApiError::Misconfigured { detail: error.0 }
+        ApiError::Misconfigured {
+            detail: error.message(),
+        }
     }
+}
+
+/// Reads variables and collects every problem instead of stopping at the
+/// first, so an operator fixes the configuration in one round.
+struct Reader<L> {
+    lookup: L,
+    problems: Vec<String>,
+}
+
+impl<L: Fn(&str) -> Option<String>> Reader<L> {
+    fn problem(&mut self, problem: String) {
+        self.problems.push(problem);
+    }
+
+    fn list(&self, name: &str) -> Vec<String> {
+        (self.lookup)(name)
+            .unwrap_or_default()
+            .split([',', ' ', '\n', '\t'])
+            .filter(|entry| !entry.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// A required secret of at least `min_len` bytes.
+    fn secret(&mut self, name: &str, min_len: usize) -> String {
+        match (self.lookup)(name) {
+            Some(value) if !value.is_empty() && value.len() >= min_len => return value,
+            Some(value) if !value.is_empty() => self.problem(format!(
+                "{name} is too short; use at least {min_len} random characters \
+                 (e.g. `openssl rand -hex 32`)."
+            )),
+            _ => self.problem(format!(
+                "{name} is not set. Set it with `wrangler secret put {name}` \
+                 (locally: a line in .dev.vars)."
+            )),
+        }
+        String::new()
+    }
+
+    /// An aggregator's base URL: https, or http on loopback only (tests and
+    /// local emulators) so credentials never cross a network in the clear.
+    fn base_url(&mut self, name: &str, default: &str) -> String {
+        let value = (self.lookup)(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+            .unwrap_or_else(|| default.to_owned());
+        match parse_base_url(&value) {
+            Some(base) => base,
+            None => {
+                self.problem(format!(
+                    "{name} is {value:?}, which is not a base URL like https://api.example.com \
+                     (https, or http on 127.0.0.1/localhost; no query, fragment or credentials)."
+                ));
+                String::new()
+            }
+        }
+    }
+}
+
+fn parse_base_url(value: &str) -> Option<String> {
+    let url = url::Url::parse(value).ok()?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    let plain = url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    (scheme_ok && plain && url.host_str().is_some())
+        .then(|| url.as_str().trim_end_matches('/').to_owned())
 }
 
 impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let aggregator = match lookup(VAR_AGGREGATOR).as_deref().map(str::trim) {
-            None | Some("") | Some("sandbox") => AggregatorKind::Sandbox,
+        let mut reader = Reader {
+            lookup,
+            problems: Vec::new(),
+        };
+        let requested = (reader.lookup)(VAR_AGGREGATOR).map(|value| value.trim().to_owned());
+        let aggregator = match requested.as_deref() {
+            None | Some("" | "sandbox") => Some(AggregatorConfig::Sandbox),
+            Some("thryve") => Some(AggregatorConfig::Thryve(ThryveConfig {
+                api_base: reader.base_url(VAR_THRYVE_API_BASE, DEFAULT_THRYVE_API_BASE),
+                service_base: reader.base_url(VAR_THRYVE_SERVICE_BASE, DEFAULT_THRYVE_SERVICE_BASE),
+                username: reader.secret(SECRET_THRYVE_USERNAME, 1),
+                password: reader.secret(SECRET_THRYVE_PASSWORD, 1),
+                auth_id: reader.secret(SECRET_THRYVE_AUTH_ID, 1),
+                auth_secret: reader.secret(SECRET_THRYVE_AUTH_SECRET, 1),
+                webhook_secret: reader.secret(SECRET_THRYVE_WEBHOOK_SECRET, MIN_WEBHOOK_SECRET_LEN),
+            })),
+            Some("rook") => Some(AggregatorConfig::Rook(RookConfig {
+                api_base: reader.base_url(VAR_ROOK_API_BASE, DEFAULT_ROOK_API_BASE),
+                client_uuid: reader.secret(SECRET_ROOK_CLIENT_UUID, 1),
+                secret_key: reader.secret(SECRET_ROOK_SECRET_KEY, 1),
+                webhook_secret: reader.secret(SECRET_ROOK_WEBHOOK_SECRET, MIN_WEBHOOK_SECRET_LEN),
+            })),
             Some(other) => {
-                return Err(ConfigError(format!(
-                    "{VAR_AGGREGATOR} is {other:?}; the supported value is \"sandbox\"."
-                )));
+                reader.problem(format!(
+                    "{VAR_AGGREGATOR} is {other:?}; use \"sandbox\", \"thryve\" or \"rook\"."
+                ));
+                None
             }
         };
-        let allowed_origins = list(&lookup, VAR_ALLOWED_ORIGINS)
-            .iter()
-            .map(|entry| {
-                normalize_origin(entry).ok_or_else(|| {
-                    ConfigError(format!(
-                        "{VAR_ALLOWED_ORIGINS} has {entry:?}, which is not an origin \
-                         like https://app.example.com (scheme, host and optional port; no path)."
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let return_urls = list(&lookup, VAR_RETURN_URLS)
-            .iter()
-            .map(|entry| {
-                AllowedReturnUrl::parse(entry).ok_or_else(|| {
-                    ConfigError(format!(
-                        "{VAR_RETURN_URLS} has {entry:?}, which is not a plain http(s) URL \
-                         like https://app.example.com/settings (no wildcards, query or fragment)."
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let app_name = lookup(VAR_APP_NAME)
+        let mut allowed_origins = Vec::new();
+        for entry in reader.list(VAR_ALLOWED_ORIGINS) {
+            match normalize_origin(&entry) {
+                Some(origin) => allowed_origins.push(origin),
+                None => reader.problem(format!(
+                    "{VAR_ALLOWED_ORIGINS} has {entry:?}, which is not an origin \
+                     like https://app.example.com (scheme, host and optional port; no path)."
+                )),
+            }
+        }
+        let mut return_urls = Vec::new();
+        for entry in reader.list(VAR_RETURN_URLS) {
+            match AllowedReturnUrl::parse(&entry) {
+                Some(url) => return_urls.push(url),
+                None => reader.problem(format!(
+                    "{VAR_RETURN_URLS} has {entry:?}, which is not a plain http(s) URL \
+                     like https://app.example.com/settings (no wildcards, query or fragment)."
+                )),
+            }
+        }
+        let app_name = (reader.lookup)(VAR_APP_NAME)
             .map(|name| name.trim().to_owned())
             .filter(|name| !name.is_empty())
             .unwrap_or_else(|| "This app".to_owned());
-        Ok(Self {
-            aggregator,
-            allowed_origins,
-            return_urls,
-            app_name,
-            api_key: secret(&lookup, SECRET_API_KEY, MIN_API_KEY_LEN)?,
-            signing_key: secret(&lookup, SECRET_SIGNING_KEY, MIN_SIGNING_KEY_LEN)?,
-        })
+        let upstream_timeout_ms = match (reader.lookup)(VAR_UPSTREAM_TIMEOUT_MS)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+        {
+            None => MAX_UPSTREAM_TIMEOUT_MS,
+            Some(value) => match value.parse::<u32>() {
+                Ok(ms) if (100..=MAX_UPSTREAM_TIMEOUT_MS).contains(&ms) => ms,
+                _ => {
+                    reader.problem(format!(
+                        "{VAR_UPSTREAM_TIMEOUT_MS} is {value:?}; use milliseconds \
+                         from 100 to {MAX_UPSTREAM_TIMEOUT_MS}."
+                    ));
+                    MAX_UPSTREAM_TIMEOUT_MS
+                }
+            },
+        };
+        let api_key = reader.secret(SECRET_API_KEY, MIN_API_KEY_LEN);
+        let signing_key = reader.secret(SECRET_SIGNING_KEY, MIN_SIGNING_KEY_LEN);
+        match aggregator {
+            Some(aggregator) if reader.problems.is_empty() => Ok(Self {
+                aggregator,
+                allowed_origins,
+                return_urls,
+                app_name,
+                upstream_timeout_ms,
+                api_key,
+                signing_key,
+            }),
+            aggregator => Err(ConfigError {
+                aggregator: aggregator.map(|aggregator| aggregator.name()),
+                problems: reader.problems,
+            }),
+        }
     }
 
     /// Whether the demo's session route is served. Only with the sandbox:
     /// it mints sessions without the API key, for a fixed demo user.
     pub fn demo_enabled(&self) -> bool {
-        self.aggregator == AggregatorKind::Sandbox
-    }
-}
-
-/// A list variable: entries separated by commas or whitespace.
-fn list(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Vec<String> {
-    lookup(name)
-        .unwrap_or_default()
-        .split([',', ' ', '\n', '\t'])
-        .filter(|entry| !entry.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn secret(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    min_len: usize,
-) -> Result<String, ConfigError> {
-    match lookup(name) {
-        Some(value) if value.len() >= min_len => Ok(value),
-        Some(_) => Err(ConfigError(format!(
-            "{name} is too short; use at least {min_len} random characters \
-             (e.g. `openssl rand -base64 48`)."
-        ))),
-        None => Err(ConfigError(format!(
-            "{name} is not set. Set it with `wrangler secret put {name}` \
-             (locally: a line in .dev.vars)."
-        ))),
+        self.aggregator == AggregatorConfig::Sandbox
     }
 }
 
@@ -187,7 +347,8 @@ pub mod tests {
     #[test]
     fn defaults_to_the_sandbox_with_no_origins() {
         let config = parse(&[]).unwrap();
-        assert_eq!(config.aggregator, AggregatorKind::Sandbox);
+        assert_eq!(config.aggregator, AggregatorConfig::Sandbox);
+        assert_eq!(config.upstream_timeout_ms, MAX_UPSTREAM_TIMEOUT_MS);
         assert!(config.allowed_origins.is_empty() && config.return_urls.is_empty());
         assert_eq!(config.app_name, "This app");
         assert!(config.demo_enabled());
@@ -212,18 +373,105 @@ pub mod tests {
 
     #[test]
     fn bad_values_name_the_variable_and_never_the_secret() {
-        let error = parse(&[(VAR_ALLOWED_ORIGINS, "https://a.example/path")]).unwrap_err();
-        assert!(error.0.contains(VAR_ALLOWED_ORIGINS), "{}", error.0);
-        let error = parse(&[(VAR_AGGREGATOR, "acme")]).unwrap_err();
-        assert!(error.0.contains(VAR_AGGREGATOR), "{}", error.0);
-        let error = parse(&[(VAR_RETURN_URLS, "https://*.example.com/")]).unwrap_err();
-        assert!(error.0.contains(VAR_RETURN_URLS), "{}", error.0);
+        let message = |pairs: &[(&str, &str)]| parse(pairs).unwrap_err().message();
+        let error = message(&[(VAR_ALLOWED_ORIGINS, "https://a.example/path")]);
+        assert!(error.contains(VAR_ALLOWED_ORIGINS), "{error}");
+        let error = message(&[(VAR_AGGREGATOR, "acme")]);
+        assert!(error.contains(VAR_AGGREGATOR), "{error}");
+        let error = message(&[(VAR_RETURN_URLS, "https://*.example.com/")]);
+        assert!(error.contains(VAR_RETURN_URLS), "{error}");
+        let error = message(&[(VAR_UPSTREAM_TIMEOUT_MS, "60000")]);
+        assert!(error.contains(VAR_UPSTREAM_TIMEOUT_MS), "{error}");
 
-        let missing = Config::from_lookup(|_| None).unwrap_err();
-        assert!(missing.0.contains(SECRET_API_KEY), "{}", missing.0);
-        let short = parse(&[(SECRET_SIGNING_KEY, "short-secret-value")]).unwrap_err();
-        assert!(short.0.contains(SECRET_SIGNING_KEY), "{}", short.0);
-        assert!(!short.0.contains("short-secret-value"), "{}", short.0);
+        let missing = Config::from_lookup(|_| None).unwrap_err().message();
+        assert!(missing.contains(SECRET_API_KEY), "{missing}");
+        assert!(missing.contains(SECRET_SIGNING_KEY), "{missing}");
+        let short = message(&[(SECRET_SIGNING_KEY, "short-secret-value")]);
+        assert!(short.contains(SECRET_SIGNING_KEY), "{short}");
+        assert!(!short.contains("short-secret-value"), "{short}");
         assert!(!format!("{:?}", test_config()).contains(TEST_API_KEY));
+    }
+
+    const THRYVE_SECRETS: [(&str, &str); 5] = [
+        (SECRET_THRYVE_USERNAME, "api-user"),
+        (SECRET_THRYVE_PASSWORD, "api-password-value"),
+        (SECRET_THRYVE_AUTH_ID, "auth-id-value"),
+        (SECRET_THRYVE_AUTH_SECRET, "auth-secret-value"),
+        (
+            SECRET_THRYVE_WEBHOOK_SECRET,
+            "webhook-secret-0123456789abcdef",
+        ),
+    ];
+
+    #[test]
+    fn thryve_needs_all_of_its_secrets_and_names_each_missing_one() {
+        let mut pairs = vec![(VAR_AGGREGATOR, "thryve")];
+        pairs.extend(THRYVE_SECRETS);
+        let config = parse(&pairs).unwrap();
+        let AggregatorConfig::Thryve(thryve) = &config.aggregator else {
+            panic!("{config:?}")
+        };
+        assert_eq!(thryve.api_base, "https://api.thryve.de");
+        assert_eq!(thryve.service_base, "https://service2.und-gesund.de");
+        assert!(!config.demo_enabled());
+        let printed = format!("{config:?}");
+        for (_, secret) in THRYVE_SECRETS {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+
+        let error = parse(&[
+            (VAR_AGGREGATOR, "thryve"),
+            (SECRET_THRYVE_USERNAME, "api-user"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.aggregator, Some("thryve"));
+        for name in [
+            SECRET_THRYVE_PASSWORD,
+            SECRET_THRYVE_AUTH_ID,
+            SECRET_THRYVE_AUTH_SECRET,
+            SECRET_THRYVE_WEBHOOK_SECRET,
+        ] {
+            assert!(error.message().contains(name), "{}", error.message());
+        }
+        assert!(!error.message().contains(SECRET_THRYVE_USERNAME));
+    }
+
+    #[test]
+    fn rook_defaults_to_its_sandbox_host_and_bases_must_be_safe() {
+        let secrets = [
+            (VAR_AGGREGATOR, "rook"),
+            (SECRET_ROOK_CLIENT_UUID, "client-uuid"),
+            (SECRET_ROOK_SECRET_KEY, "secret-key"),
+            (
+                SECRET_ROOK_WEBHOOK_SECRET,
+                "webhook-secret-0123456789abcdef",
+            ),
+        ];
+        let config = parse(&secrets).unwrap();
+        let AggregatorConfig::Rook(rook) = &config.aggregator else {
+            panic!("{config:?}")
+        };
+        assert_eq!(rook.api_base, "https://api.rook-connect.review");
+
+        let with_base = |base: &str| {
+            let mut pairs = secrets.to_vec();
+            pairs.push((VAR_ROOK_API_BASE, base));
+            parse(&pairs)
+        };
+        let local = with_base("http://127.0.0.1:4010/rook/").unwrap();
+        let AggregatorConfig::Rook(rook) = &local.aggregator else {
+            panic!()
+        };
+        assert_eq!(rook.api_base, "http://127.0.0.1:4010/rook");
+        for bad in [
+            "http://api.rook-connect.com",
+            "https://user:pw@api.example.com",
+            "https://api.example.com/?x=1",
+            "ftp://api.example.com",
+            "not a url",
+        ] {
+            let error = with_base(bad).unwrap_err();
+            assert!(error.message().contains(VAR_ROOK_API_BASE), "{bad}");
+        }
     }
 }

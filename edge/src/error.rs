@@ -49,6 +49,14 @@ pub enum ApiError {
     UpstreamUnavailable,
     /// The aggregator reports the source still connected after a revoke.
     DisconnectFailed,
+    /// The user's grant at the provider expired or was revoked there; the
+    /// source is now `expired` and needs connecting again.
+    SourceExpired,
+    /// The aggregator refused our credentials or our request: the operator
+    /// must act (logged in detail); users get a generic message.
+    UpstreamRefused,
+    /// A webhook without the shared secret.
+    WebhookUnauthorized,
     /// The operator's configuration is incomplete or wrong; `detail` names the
     /// variable so the operator can fix it. Never contains a secret's value.
     Misconfigured {
@@ -66,19 +74,19 @@ impl ApiError {
             | Self::ReturnUrlNotAllowed
             | Self::InvalidState
             | Self::PhoneOnlySource => 400,
-            Self::Unauthorized | Self::SessionExpired => 401,
+            Self::Unauthorized | Self::SessionExpired | Self::WebhookUnauthorized => 401,
             Self::MissingScope { .. }
             | Self::OriginNotAllowed
             | Self::Forbidden
             | Self::SourceNotAllowed => 403,
             Self::NotFound | Self::UnknownSource => 404,
             Self::MethodNotAllowed => 405,
-            Self::StateAlreadyUsed => 409,
+            Self::StateAlreadyUsed | Self::SourceExpired => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited { .. } => 429,
             Self::Misconfigured { .. } | Self::Internal => 500,
-            Self::DisconnectFailed => 502,
+            Self::DisconnectFailed | Self::UpstreamRefused => 502,
             Self::UpstreamUnavailable => 503,
         }
     }
@@ -105,6 +113,9 @@ impl ApiError {
             Self::RateLimited { .. } => "rate_limited",
             Self::UpstreamUnavailable => "upstream_unavailable",
             Self::DisconnectFailed => "disconnect_failed",
+            Self::SourceExpired => "source_expired",
+            Self::UpstreamRefused => "upstream_refused",
+            Self::WebhookUnauthorized => "webhook_unauthorized",
             Self::Misconfigured { .. } => "misconfigured",
             Self::Internal => "internal_error",
         }
@@ -197,6 +208,26 @@ impl ApiError {
             Self::DisconnectFailed => (
                 "Disconnect did not go through",
                 Some("The data provider still reports this source as connected. Try again.".into()),
+            ),
+            Self::SourceExpired => (
+                "Connection expired",
+                Some(
+                    "The data provider no longer accepts this connection. Connect the source \
+                     again to keep sharing data."
+                        .into(),
+                ),
+            ),
+            Self::UpstreamRefused => (
+                "Data provider not available for this app",
+                Some(
+                    "The data provider did not accept this app's request. The app's team has \
+                     been notified; please try again later."
+                        .into(),
+                ),
+            ),
+            Self::WebhookUnauthorized => (
+                "Webhook not authenticated",
+                Some("Send the configured webhook secret as a Bearer token.".into()),
             ),
             Self::Misconfigured { detail } => {
                 ("Healthlink is not configured", Some(detail.clone()))

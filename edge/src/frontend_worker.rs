@@ -11,9 +11,16 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use worker::{Context, Env, Request, Response, console_error, event};
 
+use crate::aggregator::http::{
+    HttpClient, HttpRequest, HttpResponse, Method as HttpMethod, TransportError, race,
+};
+use crate::aggregator::rook::{self, Rook};
 use crate::aggregator::sandbox::{Sandbox, is_own_return};
-use crate::aggregator::{Aggregator, ConnectContext, DisconnectOutcome};
-use crate::config::Config;
+use crate::aggregator::thryve::{self, Thryve};
+use crate::aggregator::{
+    Aggregator, AggregatorError, ConnectContext, DisconnectOutcome, Selected, UserLinks,
+};
+use crate::config::{AggregatorConfig, Config, ConfigError};
 use crate::connections::{connected_sources, reconcile, status_list};
 use crate::cors::{self, CorsDecision};
 use crate::error::ApiError;
@@ -25,7 +32,9 @@ use crate::session::{self, SessionClaims};
 use crate::signing::Signer;
 use crate::time::rfc3339_from_unix_ms;
 use crate::user_id::UserId;
-use crate::user_state::Change;
+use crate::user_state::{
+    Change, INDEX_USER_LINK, StoredStatus, THRYVE_END_USER_LINK, thryve_index_object,
+};
 use crate::user_state_do::UserStateClient;
 
 /// Request bodies above this are refused (413) before parsing.
@@ -37,12 +46,18 @@ const DEMO_USER: &str = "demo-user";
 struct Ctx<'a> {
     req: &'a Request,
     env: &'a Env,
+    worker: &'a Context,
     config: &'a Config,
     signer: Signer,
+    http: FetchClient,
+    links: ThryveLinks<'a>,
     edge_origin: String,
     origin: Option<String>,
     now_ms: i64,
 }
+
+/// The configured aggregator over the Worker's IO.
+type Upstream<'a> = Selected<'a, FetchClient, ThryveLinks<'a>>;
 
 impl Ctx<'_> {
     fn now(&self) -> i64 {
@@ -73,15 +88,68 @@ impl Ctx<'_> {
         session::verify_api_key(self.header("authorization")?.as_deref(), self.config)
     }
 
-    fn aggregator(&self, stored_connected: Vec<&'static str>) -> Sandbox {
-        // One aggregator today; Thryve and ROOK are selected here by
-        // `config.aggregator` without touching any handler.
-        Sandbox::new(&self.edge_origin, stored_connected)
+    /// The one place the configured aggregator is chosen. `stored_connected`
+    /// feeds the sandbox's simulated expiry; real aggregators ignore it.
+    fn aggregator(&self, stored_connected: Vec<&'static str>) -> Upstream<'_> {
+        select_aggregator(
+            self.config,
+            &self.http,
+            &self.links,
+            &self.edge_origin,
+            stored_connected,
+        )
+    }
+
+    fn change(&self, user: &UserId, source: &str, actor: &str, action: &str) -> Change {
+        Change {
+            at_ms: self.now_ms,
+            user_id: user.to_string(),
+            source: source.to_owned(),
+            status: None,
+            error: None,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            result: String::new(),
+            aggregator: self.config.aggregator.name().to_owned(),
+        }
     }
 }
 
+fn select_aggregator<'a>(
+    config: &'a Config,
+    http: &'a FetchClient,
+    links: &'a ThryveLinks<'a>,
+    edge_origin: &str,
+    stored_connected: Vec<&'static str>,
+) -> Upstream<'a> {
+    match &config.aggregator {
+        AggregatorConfig::Sandbox => Selected::Sandbox(Sandbox::new(edge_origin, stored_connected)),
+        AggregatorConfig::Thryve(thryve) => Selected::Thryve(Thryve::new(
+            thryve,
+            http,
+            links,
+            config.signing_key.as_bytes(),
+        )),
+        AggregatorConfig::Rook(rook) => Selected::Rook(Rook::new(rook, http)),
+    }
+}
+
+/// Logs what the operator needs to know about an aggregator failure (never
+/// a secret: details name calls, statuses and variables) and turns it into
+/// what the client sees.
+fn upstream_error(error: AggregatorError) -> ApiError {
+    match &error {
+        AggregatorError::Misconfigured { detail } => {
+            console_error!("operator action needed: {detail}")
+        }
+        AggregatorError::Unavailable => console_error!("aggregator unavailable"),
+        _ => {}
+    }
+    error.into()
+}
+
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(mut req: Request, env: Env, worker_ctx: Context) -> worker::Result<Response> {
     let url = req.url()?;
     let edge_origin = url.origin().ascii_serialization();
     let origin = req.headers().get("origin")?;
@@ -100,8 +168,12 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
 
     let result = match (&config, &decision) {
         (_, CorsDecision::Refused) => Err(ApiError::OriginNotAllowed),
+        (Err(error), _) if url.path() == "/healthz" => {
+            console_error!("configuration: {}", error.message());
+            unhealthy(error)
+        }
         (Err(error), _) => {
-            console_error!("configuration: {}", error.0);
+            console_error!("configuration: {}", error.message());
             Err(ApiError::from(error.clone()))
         }
         (Ok(config), _) => {
@@ -109,8 +181,13 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
             let ctx = Ctx {
                 req: &req,
                 env: &env,
+                worker: &worker_ctx,
                 config,
                 signer: Signer::new(config.signing_key.as_bytes()),
+                http: FetchClient {
+                    timeout_ms: config.upstream_timeout_ms,
+                },
+                links: ThryveLinks { env: &env },
                 edge_origin,
                 origin,
                 now_ms: worker::Date::now().as_millis() as i64,
@@ -139,7 +216,7 @@ async fn dispatch(ctx: &Ctx<'_>, url: &worker::Url, body: String) -> Result<Resp
     match route(ctx.req.method().as_ref(), url.path())? {
         Route::Healthz => json(
             200,
-            &serde_json::json!({"status": "ok", "aggregator": ctx.config.aggregator.as_str()}),
+            &serde_json::json!({"status": "ok", "aggregator": ctx.config.aggregator.name()}),
         ),
         Route::OpenApi => {
             let mut response = Response::ok(crate::openapi::OPENAPI_JSON).map_err(internal)?;
@@ -186,6 +263,8 @@ async fn dispatch(ctx: &Ctx<'_>, url: &worker::Url, body: String) -> Result<Resp
             }
             disconnect(ctx, &session.user()?, source, &session.actor()).await
         }
+        Route::ThryveWebhook => thryve_webhook(ctx, &body).await,
+        Route::RookWebhook => rook_webhook(ctx, &body),
         Route::Return => flow_return(ctx, url).await,
         Route::SandboxConsent => sandbox_consent(ctx, url),
         Route::DemoSession => {
@@ -231,31 +310,67 @@ async fn list_connections(
     let users = ctx.users(user)?;
     let mut stored = users.statuses().await?;
     let aggregator = ctx.aggregator(connected_sources(&stored));
-    match aggregator.statuses(user).await {
-        Ok(Some(upstream)) => {
-            let changes: Vec<Change> = reconcile(&stored, &upstream)
-                .into_iter()
-                .map(|(source, status)| Change {
-                    at_ms: ctx.now_ms,
-                    user_id: user.to_string(),
-                    source: source.to_owned(),
-                    status: Some(status),
-                    error: None,
-                    actor: "aggregator".into(),
-                    action: "reconcile".into(),
-                    result: status.as_str().into(),
-                    aggregator: aggregator.name().into(),
-                })
-                .collect();
-            if !changes.is_empty() {
-                users.record(changes).await?;
-                stored = users.statuses().await?;
-            }
+    match reconcile_user(
+        ctx.env,
+        &aggregator,
+        user,
+        &stored,
+        ctx.now_ms,
+        "aggregator",
+    )
+    .await
+    {
+        Ok(0) => {}
+        Ok(_) => stored = users.statuses().await?,
+        Err(error) => {
+            upstream_error(error);
+            console_error!("status check failed; showing the last known statuses");
         }
-        Ok(None) => {}
-        Err(error) => console_error!("status check failed, showing last known: {error:?}"),
     }
-    Ok(status_list(&stored, offers))
+    Ok(status_list(&stored, |id| {
+        offers(id) && find_source(id).is_some_and(|source| aggregator.offers(source))
+    }))
+}
+
+/// Asks the aggregator for the user's statuses (one call) and records what
+/// differs, each transition once. Returns how many sources changed.
+async fn reconcile_user(
+    env: &Env,
+    aggregator: &Upstream<'_>,
+    user: &UserId,
+    stored: &[StoredStatus],
+    at_ms: i64,
+    actor: &str,
+) -> Result<usize, AggregatorError> {
+    let Some(upstream) = aggregator.statuses(user).await? else {
+        return Ok(0);
+    };
+    let changes: Vec<Change> = reconcile(stored, &upstream)
+        .into_iter()
+        .map(|(source, status)| Change {
+            at_ms,
+            user_id: user.to_string(),
+            source: source.to_owned(),
+            status: Some(status),
+            error: None,
+            actor: actor.to_owned(),
+            action: "reconcile".into(),
+            result: status.as_str().into(),
+            aggregator: aggregator.name().into(),
+        })
+        .collect();
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let storage = |error: ApiError| {
+        console_error!("recording a reconcile failed: {error:?}");
+        AggregatorError::Internal
+    };
+    UserStateClient::new(env, user)
+        .map_err(storage)?
+        .record_changed(changes)
+        .await
+        .map_err(storage)
 }
 
 async fn connect(
@@ -280,6 +395,9 @@ async fn connect(
         .append_pair("state", &state.sign(&ctx.signer));
     let user = session.user()?;
     let aggregator = ctx.aggregator(vec![]);
+    if !aggregator.offers(source) {
+        return Err(ApiError::SourceNotAllowed);
+    }
     let url = aggregator
         .connect_url(&ConnectContext {
             user: &user,
@@ -287,7 +405,8 @@ async fn connect(
             return_to: return_to.as_str(),
             locale: session.loc.as_deref(),
         })
-        .await?;
+        .await
+        .map_err(upstream_error)?;
     json(200, &ConnectResponse { url })
 }
 
@@ -309,16 +428,13 @@ async fn disconnect(
         return json(200, &DisconnectResponse { status: current });
     }
     let aggregator = ctx.aggregator(connected_sources(&stored));
+    if !aggregator.offers(source) {
+        return Err(ApiError::SourceNotAllowed);
+    }
     let change = |status, result: &str| Change {
-        at_ms: ctx.now_ms,
-        user_id: user.to_string(),
-        source: source.id.to_owned(),
         status,
-        error: None,
-        actor: actor.to_owned(),
-        action: "disconnect".into(),
         result: result.to_owned(),
-        aggregator: aggregator.name().into(),
+        ..ctx.change(user, source.id, actor, "disconnect")
     };
     match aggregator.disconnect(user, source).await {
         Ok(outcome) => {
@@ -329,9 +445,17 @@ async fn disconnect(
                 None => Err(ApiError::DisconnectFailed),
             }
         }
+        Err(AggregatorError::GrantExpired) => {
+            // The grant is gone at the provider: say so, and offer a
+            // reconnect instead of a disconnect that cannot work.
+            users
+                .record(vec![change(Some(ConnectionStatus::Expired), "expired")])
+                .await?;
+            Err(ApiError::SourceExpired)
+        }
         Err(error) => {
             users.record(vec![change(None, "failed")]).await?;
-            Err(error.into())
+            Err(upstream_error(error))
         }
     }
 }
@@ -385,11 +509,23 @@ async fn delete_user(ctx: &Ctx<'_>, user: &UserId) -> Result<Response, ApiError>
     // operator can retry; erasing first would orphan live grants.
     for id in connected {
         let source = find_source(id).ok_or(ApiError::Internal)?;
-        if aggregator.disconnect(user, source).await? == DisconnectOutcome::StillConnected {
-            return Err(ApiError::DisconnectFailed);
+        if !aggregator.offers(source) {
+            continue;
+        }
+        match aggregator.disconnect(user, source).await {
+            Ok(DisconnectOutcome::StillConnected) => return Err(ApiError::DisconnectFailed),
+            // An expired grant has nothing left to revoke.
+            Ok(_) | Err(AggregatorError::GrantExpired) => {}
+            Err(error) => return Err(upstream_error(error)),
         }
     }
+    let end_user = users.link(THRYVE_END_USER_LINK).await?;
     users.erase().await?;
+    if let Some(end_user) = end_user {
+        UserStateClient::named(ctx.env, &thryve_index_object(&end_user))?
+            .erase()
+            .await?;
+    }
     Response::empty()
         .map(|response| response.with_status(204))
         .map_err(internal)
@@ -408,16 +544,15 @@ async fn flow_return(ctx: &Ctx<'_>, url: &worker::Url) -> Result<Response, ApiEr
     let users = ctx.users(&user)?;
     let aggregator = ctx.aggregator(vec![]);
 
-    let mut connected = aggregator.connect_outcome(&query);
-    if connected.is_none() {
-        // The aggregator said nothing: ask it.
-        if let Ok(Some(upstream)) = aggregator.statuses(&user).await {
-            connected = upstream
-                .iter()
-                .find(|(id, _)| *id == source.id)
-                .map(|(_, status)| *status == ConnectionStatus::Connected);
-        }
-    }
+    let connected = aggregator
+        .connect_outcome(&user, source, &query)
+        .await
+        .unwrap_or_else(|error| {
+            // The flow still ends (as failed, nothing changed); the next
+            // reconcile picks up a connection that did happen.
+            upstream_error(error);
+            None
+        });
     let (result, status) = connect_result(connected);
     let outcome = FlowOutcome {
         source: source.id.to_owned(),
@@ -425,15 +560,9 @@ async fn flow_return(ctx: &Ctx<'_>, url: &worker::Url) -> Result<Response, ApiEr
         result,
     };
     let change = Change {
-        at_ms: ctx.now_ms,
-        user_id: user.to_string(),
-        source: source.id.to_owned(),
         status,
-        error: None,
-        actor: state.act.clone(),
-        action: "connect".into(),
         result: result.as_str().into(),
-        aggregator: aggregator.name().into(),
+        ..ctx.change(&user, source.id, &state.act, "connect")
     };
     users
         .consume_and_record(&state.n, state.exp * 1000, change)
@@ -451,6 +580,214 @@ async fn flow_return(ctx: &Ctx<'_>, url: &worker::Url) -> Result<Response, ApiEr
         ReturnTarget::Popup { opener_origin } => {
             html(&popup_result_page(&outcome, source, &opener_origin))
         }
+    }
+}
+
+/// Thryve's source notifications: authenticated by the shared secret,
+/// applied to the user's state and audit trail, answered at once. A retried
+/// notification changes nothing the second time.
+async fn thryve_webhook(ctx: &Ctx<'_>, body: &str) -> Result<Response, ApiError> {
+    let AggregatorConfig::Thryve(config) = &ctx.config.aggregator else {
+        return Err(ApiError::NotFound);
+    };
+    if !session::bearer_matches(
+        ctx.header("authorization")?.as_deref(),
+        &config.webhook_secret,
+    ) {
+        return Err(ApiError::WebhookUnauthorized);
+    }
+    let event = match thryve::parse_webhook(body).map_err(|detail| invalid(&detail))? {
+        thryve::Webhook::Source(event) => event,
+        thryve::Webhook::Ignored(_) => return no_content(),
+    };
+    let index = UserStateClient::named(ctx.env, &thryve_index_object(&event.end_user_id))?;
+    let Some(user) = index.link(INDEX_USER_LINK).await? else {
+        // Not a user of this edge (or erased): nothing to do, and a retry
+        // would not change that.
+        console_error!("thryve webhook for an unknown end user; ignored");
+        return no_content();
+    };
+    let user = UserId::parse(&user).map_err(|_| ApiError::Internal)?;
+    let (status, result) = if event.connected {
+        (ConnectionStatus::Connected, "connected")
+    } else {
+        (ConnectionStatus::Disconnected, "disconnected")
+    };
+    let action = if event.connected {
+        "connect"
+    } else {
+        "disconnect"
+    };
+    ctx.users(&user)?
+        .record_changed(vec![Change {
+            status: Some(status),
+            result: result.into(),
+            ..ctx.change(&user, event.source.id, "webhook", action)
+        }])
+        .await?;
+    no_content()
+}
+
+/// ROOK's notifications only say which user changed; the status endpoint is
+/// the truth. So: authenticate, acknowledge at once (202), and reconcile
+/// that user in the background with one status call.
+fn rook_webhook(ctx: &Ctx<'_>, body: &str) -> Result<Response, ApiError> {
+    let AggregatorConfig::Rook(config) = &ctx.config.aggregator else {
+        return Err(ApiError::NotFound);
+    };
+    if !session::bearer_matches(
+        ctx.header("authorization")?.as_deref(),
+        &config.webhook_secret,
+    ) {
+        return Err(ApiError::WebhookUnauthorized);
+    }
+    let user = rook::webhook_user(body).map_err(|detail| invalid(&detail))?;
+    let env = ctx.env.clone();
+    let config = ctx.config.clone();
+    let edge_origin = ctx.edge_origin.clone();
+    let now_ms = ctx.now_ms;
+    ctx.worker.wait_until(async move {
+        let http = FetchClient {
+            timeout_ms: config.upstream_timeout_ms,
+        };
+        let links = ThryveLinks { env: &env };
+        let aggregator = select_aggregator(&config, &http, &links, &edge_origin, vec![]);
+        let result = async {
+            let stored = UserStateClient::new(&env, &user)
+                .map_err(|_| AggregatorError::Internal)?
+                .statuses()
+                .await
+                .map_err(|_| AggregatorError::Internal)?;
+            reconcile_user(&env, &aggregator, &user, &stored, now_ms, "webhook").await
+        };
+        if let Err(error) = result.await {
+            upstream_error(error);
+            console_error!("rook webhook: reconcile failed; the next status check retries");
+        }
+    });
+    let mut response = Response::empty().map_err(internal)?.with_status(202);
+    set_header(&mut response, "cache-control", "no-store")?;
+    Ok(response)
+}
+
+fn no_content() -> Result<Response, ApiError> {
+    Response::empty()
+        .map(|response| response.with_status(204))
+        .map_err(internal)
+}
+
+/// `/healthz` with a broken configuration: 503 and every problem, so an
+/// operator's probe says what to fix. Problems name variables, never values.
+fn unhealthy(error: &ConfigError) -> Result<Response, ApiError> {
+    json(
+        503,
+        &serde_json::json!({
+            "status": "misconfigured",
+            "aggregator": error.aggregator,
+            "problems": error.problems,
+        }),
+    )
+}
+
+/// Upstream HTTP over the runtime's `fetch`: redirects are not followed
+/// (callers read each `Location`), and every call is bounded by the
+/// configured time limit, after which it is aborted.
+struct FetchClient {
+    timeout_ms: u32,
+}
+
+impl HttpClient for FetchClient {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let controller = worker::AbortController::default();
+        let signal = controller.signal();
+        let call = async {
+            let headers = worker::Headers::new();
+            for (name, value) in &request.headers {
+                headers
+                    .set(name, value)
+                    .map_err(|_| TransportError::Failed)?;
+            }
+            let mut init = worker::RequestInit::new();
+            init.with_method(match request.method {
+                HttpMethod::Get => worker::Method::Get,
+                HttpMethod::Post => worker::Method::Post,
+            })
+            .with_headers(headers)
+            .with_redirect(worker::RequestRedirect::Manual);
+            if let Some(body) = &request.body {
+                init.with_body(Some(body.as_str().into()));
+            }
+            let outgoing =
+                Request::new_with_init(&request.url, &init).map_err(|_| TransportError::Failed)?;
+            let mut response = worker::Fetch::Request(outgoing)
+                .send_with_signal(&signal)
+                .await
+                .map_err(|_| TransportError::Failed)?;
+            let status = response.status_code();
+            let header = |name: &str| response.headers().get(name).ok().flatten();
+            let location = header("location");
+            let retry_after = header("retry-after");
+            let body = if (300..400).contains(&status) {
+                String::new()
+            } else {
+                response.text().await.map_err(|_| TransportError::Failed)?
+            };
+            Ok(HttpResponse {
+                status,
+                location,
+                retry_after,
+                body,
+            })
+        };
+        let deadline =
+            worker::Delay::from(std::time::Duration::from_millis(self.timeout_ms.into()));
+        match race(call, deadline).await {
+            Ok(result) => {
+                if let Err(error) = &result {
+                    console_error!("upstream {} failed: {error:?}", request.describe());
+                }
+                result
+            }
+            Err(()) => {
+                controller.abort();
+                console_error!(
+                    "upstream {} timed out after {} ms",
+                    request.describe(),
+                    self.timeout_ms
+                );
+                Err(TransportError::Timeout)
+            }
+        }
+    }
+}
+
+/// Thryve's `endUserId` per user, in the user's Durable Object, with the
+/// reverse index webhooks need. The index is written first, so a webhook
+/// can find the user as soon as Thryve knows the reference.
+struct ThryveLinks<'a> {
+    env: &'a Env,
+}
+
+impl UserLinks for ThryveLinks<'_> {
+    async fn get(&self, user: &UserId) -> Result<Option<String>, AggregatorError> {
+        UserStateClient::new(self.env, user)
+            .map_err(|_| AggregatorError::Internal)?
+            .link(THRYVE_END_USER_LINK)
+            .await
+            .map_err(|_| AggregatorError::Internal)
+    }
+
+    async fn put(&self, user: &UserId, reference: &str) -> Result<(), AggregatorError> {
+        UserStateClient::named(self.env, &thryve_index_object(reference))
+            .map_err(|_| AggregatorError::Internal)?
+            .set_link(INDEX_USER_LINK, user.as_str())
+            .await
+            .map_err(|_| AggregatorError::Internal)?;
+        UserStateClient::new(self.env, user)
+            .map_err(|_| AggregatorError::Internal)?
+            .set_link(THRYVE_END_USER_LINK, reference)
+            .await
+            .map_err(|_| AggregatorError::Internal)
     }
 }
 

@@ -57,6 +57,8 @@ mod tests {
             ("GET", "/v1/return"),
             ("GET", "/sandbox/connect"),
             ("POST", "/demo/session"),
+            ("POST", "/v1/webhooks/thryve"),
+            ("POST", "/v1/webhooks/rook"),
         ] {
             assert!(
                 documented(method, template),
@@ -69,7 +71,7 @@ mod tests {
             .values()
             .map(|ops| ops.as_object().unwrap().len())
             .sum::<usize>();
-        assert_eq!(route_count, 13, "the list above and the spec disagree");
+        assert_eq!(route_count, 15, "the list above and the spec disagree");
     }
 
     #[test]
@@ -107,6 +109,9 @@ mod tests {
             },
             ApiError::UpstreamUnavailable,
             ApiError::DisconnectFailed,
+            ApiError::SourceExpired,
+            ApiError::UpstreamRefused,
+            ApiError::WebhookUnauthorized,
             ApiError::Misconfigured {
                 detail: String::new(),
             },

@@ -27,6 +27,9 @@ pub enum Route {
     Connections,
     Connect(&'static SourceInfo),
     Disconnect(&'static SourceInfo),
+    // Aggregator → edge (shared secret).
+    ThryveWebhook,
+    RookWebhook,
     // Browser navigation.
     Return,
     SandboxConsent,
@@ -45,6 +48,8 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
             (Route::Disconnect(source_id(source)?), &["POST"])
         }
         ["v1", "return"] => (Route::Return, &["GET"]),
+        ["v1", "webhooks", "thryve"] => (Route::ThryveWebhook, &["POST"]),
+        ["v1", "webhooks", "rook"] => (Route::RookWebhook, &["POST"]),
         ["v1", "users", user] => (Route::DeleteUser(UserId::parse(user)?), &["DELETE"]),
         ["v1", "users", user, "connections"] => {
             (Route::UserConnections(UserId::parse(user)?), &["GET"])
@@ -123,6 +128,9 @@ mod tests {
         check("DELETE", "/v1/users/u1", Ok(Route::DeleteUser(user("u1"))));
         check("GET", "/sandbox/connect", Ok(Route::SandboxConsent));
         check("POST", "/demo/session", Ok(Route::DemoSession));
+        check("POST", "/v1/webhooks/thryve", Ok(Route::ThryveWebhook));
+        check("POST", "/v1/webhooks/rook", Ok(Route::RookWebhook));
+        check("GET", "/v1/webhooks/rook", Err(ApiError::MethodNotAllowed));
     }
 
     #[test]

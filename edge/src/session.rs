@@ -192,20 +192,25 @@ pub fn verify(
 
 /// Checks the host backend's API key, in constant time.
 pub fn verify_api_key(authorization: Option<&str>, config: &Config) -> Result<(), ApiError> {
-    let token = authorization
-        .and_then(bearer_token)
-        .ok_or(ApiError::Unauthorized)?;
-    let expected = config.api_key.as_bytes();
-    let given = token.as_bytes();
-    let differences = expected
-        .iter()
-        .zip(given)
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    if differences == 0 && expected.len() == given.len() {
+    if bearer_matches(authorization, &config.api_key) {
         Ok(())
     } else {
         Err(ApiError::Unauthorized)
     }
+}
+
+/// Whether an `Authorization: Bearer <secret>` header carries exactly
+/// `expected`, compared in constant time (for equal lengths).
+pub fn bearer_matches(authorization: Option<&str>, expected: &str) -> bool {
+    let Some(given) = authorization.and_then(bearer_token) else {
+        return false;
+    };
+    let (expected, given) = (expected.as_bytes(), given.as_bytes());
+    let differences = expected
+        .iter()
+        .zip(given)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    !expected.is_empty() && differences == 0 && expected.len() == given.len()
 }
 
 /// The credentials of a `Bearer` authorization header (scheme

@@ -33,7 +33,23 @@ CREATE TABLE IF NOT EXISTS audit (
     result     TEXT NOT NULL,
     aggregator TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS links (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 ";
+
+/// In a user's object: that user's Thryve `endUserId`.
+pub const THRYVE_END_USER_LINK: &str = "thryve_end_user";
+/// In an index object: the user id it points to.
+pub const INDEX_USER_LINK: &str = "user";
+
+/// The index object that maps a Thryve `endUserId` back to our user, for
+/// webhooks. Its name contains `/`, which no user id can, so index objects
+/// never collide with user objects; they use only the `links` table.
+pub fn thryve_index_object(end_user_id: &str) -> String {
+    format!("index/thryve/{end_user_id}")
+}
 
 /// The single path the Durable Object answers; the command is the body.
 pub const COMMAND_PATH: &str = "/command";
@@ -68,9 +84,20 @@ pub struct Change {
 pub enum UserStateCommand {
     List,
     /// Applies the changes and appends their audit rows, all in one
-    /// transaction.
+    /// transaction. With `only_if_changed`, a change whose status is already
+    /// the stored one is skipped entirely (no audit row): retried webhooks
+    /// and concurrent reconciliations record each transition once.
     Record {
         changes: Vec<Change>,
+        #[serde(default)]
+        only_if_changed: bool,
+    },
+    GetLink {
+        name: String,
+    },
+    SetLink {
+        name: String,
+        value: String,
     },
     /// Marks a return state's nonce as used and applies the change, or does
     /// nothing at all if the nonce was used before.
@@ -91,10 +118,21 @@ pub enum UserStateCommand {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum UserStateReply {
-    Statuses { statuses: Vec<StoredStatus> },
+    Statuses {
+        statuses: Vec<StoredStatus>,
+    },
     Recorded,
+    /// How many of the changes were applied (`Record` with `only_if_changed`).
+    Applied {
+        count: usize,
+    },
+    Link {
+        value: Option<String>,
+    },
     StateAlreadyUsed,
-    Audit { rows: Vec<AuditRow> },
+    Audit {
+        rows: Vec<AuditRow>,
+    },
     Erased,
 }
 

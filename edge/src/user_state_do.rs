@@ -42,10 +42,37 @@ impl DurableObject for UserState {
             UserStateCommand::List => UserStateReply::Statuses {
                 statuses: self.statuses()?,
             },
-            UserStateCommand::Record { changes } => {
+            UserStateCommand::Record {
+                changes,
+                only_if_changed,
+            } => {
+                let current = if only_if_changed {
+                    self.statuses()?
+                } else {
+                    Vec::new()
+                };
+                let mut count = 0;
                 for change in &changes {
-                    self.apply(change)?;
+                    let unchanged = only_if_changed
+                        && current.iter().any(|row| {
+                            row.source == change.source && Some(row.status) == change.status
+                        });
+                    if !unchanged {
+                        self.apply(change)?;
+                        count += 1;
+                    }
                 }
+                UserStateReply::Applied { count }
+            }
+            UserStateCommand::GetLink { name } => UserStateReply::Link {
+                value: self.link(&name)?,
+            },
+            UserStateCommand::SetLink { name, value } => {
+                self.sql.exec(
+                    "INSERT INTO links (name, value) VALUES (?, ?)
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    vec![name.as_str().into(), value.as_str().into()],
+                )?;
                 UserStateReply::Recorded
             }
             UserStateCommand::ConsumeAndRecord {
@@ -76,11 +103,24 @@ struct StatusRow {
 }
 
 #[derive(serde::Deserialize)]
+struct LinkRow {
+    value: String,
+}
+
+#[derive(serde::Deserialize)]
 struct CountRow {
     n: i64,
 }
 
 impl UserState {
+    fn link(&self, name: &str) -> worker::Result<Option<String>> {
+        let rows: Vec<LinkRow> = self
+            .sql
+            .exec("SELECT value FROM links WHERE name = ?", vec![name.into()])?
+            .to_array()?;
+        Ok(rows.into_iter().next().map(|row| row.value))
+    }
+
     fn statuses(&self) -> worker::Result<Vec<StoredStatus>> {
         let rows: Vec<StatusRow> = self
             .sql
@@ -194,9 +234,15 @@ impl UserStateClient {
     /// One object per user id: `get_by_name` maps the same user to the same
     /// object everywhere.
     pub fn new(env: &Env, user: &UserId) -> Result<Self, ApiError> {
+        Self::named(env, user.as_str())
+    }
+
+    /// An object by name: a user id, or an index name such as
+    /// [`crate::user_state::thryve_index_object`].
+    pub fn named(env: &Env, name: &str) -> Result<Self, ApiError> {
         let stub = env
             .durable_object(USER_STATE_BINDING)
-            .and_then(|namespace| namespace.get_by_name(user.as_str()))
+            .and_then(|namespace| namespace.get_by_name(name))
             .map_err(internal)?;
         Ok(Self { stub })
     }
@@ -227,7 +273,43 @@ impl UserStateClient {
     }
 
     pub async fn record(&self, changes: Vec<Change>) -> Result<(), ApiError> {
-        match self.send(&UserStateCommand::Record { changes }).await? {
+        self.record_with(changes, false).await.map(|_| ())
+    }
+
+    /// Records only the changes that change a status; returns how many did.
+    pub async fn record_changed(&self, changes: Vec<Change>) -> Result<usize, ApiError> {
+        self.record_with(changes, true).await
+    }
+
+    async fn record_with(
+        &self,
+        changes: Vec<Change>,
+        only_if_changed: bool,
+    ) -> Result<usize, ApiError> {
+        let command = UserStateCommand::Record {
+            changes,
+            only_if_changed,
+        };
+        match self.send(&command).await? {
+            UserStateReply::Applied { count } => Ok(count),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    pub async fn link(&self, name: &str) -> Result<Option<String>, ApiError> {
+        let command = UserStateCommand::GetLink { name: name.into() };
+        match self.send(&command).await? {
+            UserStateReply::Link { value } => Ok(value),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    pub async fn set_link(&self, name: &str, value: &str) -> Result<(), ApiError> {
+        let command = UserStateCommand::SetLink {
+            name: name.into(),
+            value: value.into(),
+        };
+        match self.send(&command).await? {
             UserStateReply::Recorded => Ok(()),
             other => Err(unexpected(&other)),
         }

@@ -1,10 +1,15 @@
 //! The capability every aggregator provides, and the errors it may report.
 //!
 //! Routing, sessions, return states and per-user storage know only this
-//! trait; each aggregator module (`sandbox` today, Thryve and ROOK next)
-//! owns its own wire model and maps its failures into `AggregatorError`.
+//! trait; each aggregator module (`sandbox`, `thryve`, `rook`) owns its wire
+//! model and maps its failures into `AggregatorError`. Their IO goes through
+//! [`http::HttpClient`] and [`UserLinks`], so all of it is tested natively.
 
+pub mod http;
+pub mod rook;
 pub mod sandbox;
+pub mod thryve;
+pub mod upstream;
 
 use healthlink_shared::{ConnectionStatus, SourceInfo};
 
@@ -41,9 +46,12 @@ pub enum AggregatorError {
     RateLimited { retry_after_seconds: u32 },
     /// 5xx, timeout, dropped connection or malformed answer: retry later.
     Unavailable,
-    /// Our own credentials were refused: an operator problem. Logged with
-    /// this detail (never a secret); users see a generic message.
+    /// Our own credentials were refused, or our request no longer fits the
+    /// aggregator's contract: an operator problem. Logged with this detail
+    /// (never a secret); users see a generic message.
     Misconfigured { detail: String },
+    /// Our own storage failed (already logged).
+    Internal,
 }
 
 impl From<AggregatorError> for ApiError {
@@ -54,12 +62,21 @@ impl From<AggregatorError> for ApiError {
             } => ApiError::RateLimited {
                 retry_after_seconds,
             },
-            AggregatorError::GrantExpired | AggregatorError::Unavailable => {
-                ApiError::UpstreamUnavailable
-            }
-            AggregatorError::Misconfigured { .. } => ApiError::Internal,
+            AggregatorError::GrantExpired => ApiError::SourceExpired,
+            AggregatorError::Unavailable => ApiError::UpstreamUnavailable,
+            AggregatorError::Misconfigured { .. } => ApiError::UpstreamRefused,
+            AggregatorError::Internal => ApiError::Internal,
         }
     }
+}
+
+/// Where an aggregator keeps its own reference for one of our users (the
+/// Thryve `endUserId`), in that user's Durable Object, plus a reverse index
+/// so a webhook naming the reference finds the user.
+#[allow(async_fn_in_trait)]
+pub trait UserLinks {
+    async fn get(&self, user: &UserId) -> Result<Option<String>, AggregatorError>;
+    async fn put(&self, user: &UserId, reference: &str) -> Result<(), AggregatorError>;
 }
 
 /// One aggregator. Futures are not `Send`: a Worker is single-threaded.
@@ -68,8 +85,22 @@ pub trait Aggregator {
     /// Name recorded in the audit trail.
     fn name(&self) -> &'static str;
 
-    /// The URL the browser opens to connect a source.
+    /// Whether this aggregator can connect the source at all.
+    fn offers(&self, source: &SourceInfo) -> bool;
+
+    /// The URL the browser opens to connect a source. It leads through the
+    /// provider's consent and back to `context.return_to`.
     async fn connect_url(&self, context: &ConnectContext<'_>) -> Result<String, AggregatorError>;
+
+    /// The outcome of a connect, read from the query the browser returned
+    /// with or asked of the aggregator: `Some(true)` connected, `Some(false)`
+    /// not (failed or cancelled), `None` when nothing can be told.
+    async fn connect_outcome(
+        &self,
+        user: &UserId,
+        source: &'static SourceInfo,
+        query: &[(String, String)],
+    ) -> Result<Option<bool>, AggregatorError>;
 
     /// Disconnects a source from the server side.
     async fn disconnect(
@@ -78,17 +109,156 @@ pub trait Aggregator {
         source: &'static SourceInfo,
     ) -> Result<DisconnectOutcome, AggregatorError>;
 
-    /// Reads the outcome of a connect from the query the aggregator returned
-    /// with: `Some(true)` connected, `Some(false)` not (failed or
-    /// cancelled), `None` when it says nothing and the status must be
-    /// re-checked with [`Aggregator::statuses`].
-    fn connect_outcome(&self, query: &[(String, String)]) -> Option<bool>;
-
-    /// The aggregator's view of the user's sources, for reconciliation.
-    /// `None` when the aggregator keeps no status of its own (the sandbox:
-    /// the edge's record is the truth).
+    /// The aggregator's view of the user's sources, for reconciliation, in
+    /// one upstream call. `None` when the aggregator keeps no status we can
+    /// read (sandbox, Thryve: the edge's record, fed by returns and
+    /// webhooks, is the truth).
     async fn statuses(
         &self,
         user: &UserId,
     ) -> Result<Option<Vec<(&'static str, ConnectionStatus)>>, AggregatorError>;
+}
+
+/// The configured aggregator, chosen at runtime. An enum rather than a trait
+/// object: async trait methods are not object-safe, and the set is closed.
+pub enum Selected<'a, H, L> {
+    Sandbox(sandbox::Sandbox),
+    Thryve(thryve::Thryve<'a, H, L>),
+    Rook(rook::Rook<'a, H>),
+}
+
+impl<H: http::HttpClient, L: UserLinks> Aggregator for Selected<'_, H, L> {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Sandbox(inner) => inner.name(),
+            Self::Thryve(inner) => inner.name(),
+            Self::Rook(inner) => inner.name(),
+        }
+    }
+
+    fn offers(&self, source: &SourceInfo) -> bool {
+        match self {
+            Self::Sandbox(inner) => inner.offers(source),
+            Self::Thryve(inner) => inner.offers(source),
+            Self::Rook(inner) => inner.offers(source),
+        }
+    }
+
+    async fn connect_url(&self, context: &ConnectContext<'_>) -> Result<String, AggregatorError> {
+        match self {
+            Self::Sandbox(inner) => inner.connect_url(context).await,
+            Self::Thryve(inner) => inner.connect_url(context).await,
+            Self::Rook(inner) => inner.connect_url(context).await,
+        }
+    }
+
+    async fn connect_outcome(
+        &self,
+        user: &UserId,
+        source: &'static SourceInfo,
+        query: &[(String, String)],
+    ) -> Result<Option<bool>, AggregatorError> {
+        match self {
+            Self::Sandbox(inner) => inner.connect_outcome(user, source, query).await,
+            Self::Thryve(inner) => inner.connect_outcome(user, source, query).await,
+            Self::Rook(inner) => inner.connect_outcome(user, source, query).await,
+        }
+    }
+
+    async fn disconnect(
+        &self,
+        user: &UserId,
+        source: &'static SourceInfo,
+    ) -> Result<DisconnectOutcome, AggregatorError> {
+        match self {
+            Self::Sandbox(inner) => inner.disconnect(user, source).await,
+            Self::Thryve(inner) => inner.disconnect(user, source).await,
+            Self::Rook(inner) => inner.disconnect(user, source).await,
+        }
+    }
+
+    async fn statuses(
+        &self,
+        user: &UserId,
+    ) -> Result<Option<Vec<(&'static str, ConnectionStatus)>>, AggregatorError> {
+        match self {
+            Self::Sandbox(inner) => inner.statuses(user).await,
+            Self::Thryve(inner) => inner.statuses(user).await,
+            Self::Rook(inner) => inner.statuses(user).await,
+        }
+    }
+}
+
+/// Reads `connected=true|false`; anything else says nothing.
+pub fn connected_flag(query: &[(String, String)]) -> Option<bool> {
+    query_value(query, "connected").and_then(|value| match value {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    })
+}
+
+/// The first value of a query parameter.
+pub fn query_value<'q>(query: &'q [(String, String)], name: &str) -> Option<&'q str> {
+    query
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_the_connected_flag_and_nothing_else() {
+        assert_eq!(connected_flag(&query(&[("connected", "true")])), Some(true));
+        assert_eq!(
+            connected_flag(&query(&[("connected", "false")])),
+            Some(false)
+        );
+        assert_eq!(connected_flag(&query(&[("connected", "yes")])), None);
+        assert_eq!(connected_flag(&query(&[("state", "x")])), None);
+        assert_eq!(
+            query_value(&query(&[("a", "1"), ("a", "2")]), "a"),
+            Some("1"),
+            "the first value wins"
+        );
+    }
+
+    #[test]
+    fn aggregator_errors_map_to_what_people_can_act_on() {
+        assert_eq!(
+            ApiError::from(AggregatorError::GrantExpired),
+            ApiError::SourceExpired
+        );
+        assert_eq!(
+            ApiError::from(AggregatorError::RateLimited {
+                retry_after_seconds: 120
+            }),
+            ApiError::RateLimited {
+                retry_after_seconds: 120
+            }
+        );
+        assert_eq!(
+            ApiError::from(AggregatorError::Unavailable),
+            ApiError::UpstreamUnavailable
+        );
+        let refused = ApiError::from(AggregatorError::Misconfigured {
+            detail: "ROOK refused GET /x with HTTP 401".into(),
+        });
+        assert_eq!(refused, ApiError::UpstreamRefused);
+        let problem = refused.problem();
+        assert!(
+            !problem.detail.unwrap_or_default().contains("401"),
+            "internals stay in the log"
+        );
+    }
 }

@@ -17,7 +17,7 @@
 use healthlink_shared::{ConnectionStatus, SourceInfo};
 use url::Url;
 
-use super::{Aggregator, AggregatorError, ConnectContext, DisconnectOutcome};
+use super::{Aggregator, AggregatorError, ConnectContext, DisconnectOutcome, connected_flag};
 use crate::user_id::UserId;
 
 /// The path of the sandbox's consent page on the edge.
@@ -89,6 +89,10 @@ impl Aggregator for Sandbox {
         "sandbox"
     }
 
+    fn offers(&self, _source: &SourceInfo) -> bool {
+        true
+    }
+
     async fn connect_url(&self, context: &ConnectContext<'_>) -> Result<String, AggregatorError> {
         Self::fail_if_faulty(context.user)?;
         let mut url = Url::parse(&format!("{}{CONSENT_PATH}", self.edge_origin))
@@ -112,8 +116,13 @@ impl Aggregator for Sandbox {
         })
     }
 
-    fn connect_outcome(&self, query: &[(String, String)]) -> Option<bool> {
-        connected_flag(query)
+    async fn connect_outcome(
+        &self,
+        _user: &UserId,
+        _source: &'static SourceInfo,
+        query: &[(String, String)],
+    ) -> Result<Option<bool>, AggregatorError> {
+        Ok(connected_flag(query))
     }
 
     async fn statuses(
@@ -132,18 +141,6 @@ impl Aggregator for Sandbox {
     }
 }
 
-/// Thryve-style `connected=true|false`; anything else says nothing.
-pub fn connected_flag(query: &[(String, String)]) -> Option<bool> {
-    query
-        .iter()
-        .find(|(name, _)| name == "connected")
-        .and_then(|(_, value)| match value.as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        })
-}
-
 /// Whether a consent page's `redirect_uri` points back at this edge's
 /// return route. The consent page would otherwise be an open redirect.
 pub fn is_own_return(redirect_uri: &str, edge_origin: &str) -> bool {
@@ -157,20 +154,10 @@ pub fn is_own_return(redirect_uri: &str, edge_origin: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregator::http::testing::block_on;
 
     fn user(id: &str) -> UserId {
         UserId::parse(id).unwrap()
-    }
-
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        // The sandbox never awaits anything, so one poll finishes it.
-        let waker = std::task::Waker::noop();
-        let mut context = std::task::Context::from_waker(waker);
-        let mut future = std::pin::pin!(future);
-        match future.as_mut().poll(&mut context) {
-            std::task::Poll::Ready(output) => output,
-            std::task::Poll::Pending => panic!("the sandbox does not await"),
-        }
     }
 
     #[test]
@@ -223,15 +210,6 @@ mod tests {
             block_on(sandbox.statuses(&user("fault-expired-1"))),
             Ok(Some(vec![("oura", ConnectionStatus::Expired)]))
         );
-    }
-
-    #[test]
-    fn reads_the_connected_flag() {
-        let query = |value: &str| vec![("connected".to_owned(), value.to_owned())];
-        assert_eq!(connected_flag(&query("true")), Some(true));
-        assert_eq!(connected_flag(&query("false")), Some(false));
-        assert_eq!(connected_flag(&query("yes")), None);
-        assert_eq!(connected_flag(&[]), None);
     }
 
     #[test]
