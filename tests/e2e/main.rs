@@ -1,7 +1,9 @@
-//! The end-to-end suite: black-box HTTP tests against a running edge and
-//! browser tests of the widget embedded in a host page on another origin.
-//! `cargo xtask test` starts the edge and sets the environment.
+//! The end-to-end suite: black-box HTTP tests against running edges (one per
+//! aggregator, the real ones pointed at loopback emulators) and browser
+//! tests of the widget embedded in a host page on another origin.
+//! `cargo xtask test` starts the edges and sets the environment.
 
+mod aggregator_support;
 mod browser_flows;
 mod browser_list;
 mod flow_support;
@@ -11,3 +13,6 @@ mod http_cors;
 mod http_flows;
 mod http_security;
 mod http_sessions;
+mod misconfigured;
+mod rook;
+mod thryve;

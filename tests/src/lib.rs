@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod edge;
+pub mod emulators;
 pub mod host;
 pub mod proxy;
 pub mod wait;
@@ -27,11 +28,42 @@ pub struct TestEnv {
     /// them and check that no response or log line ever contains them.
     pub api_key: String,
     pub signing_key: String,
+    /// Edges configured for Thryve and ROOK, pointed at the emulators.
+    pub thryve_edge_url: String,
+    pub rook_edge_url: String,
+    /// An edge configured for Thryve with most of Thryve's secrets missing.
+    pub misconfigured_edge_url: String,
+    /// Loopback ports the emulators listen on.
+    pub thryve_port: u16,
+    pub rook_port: u16,
+    /// The aggregator credentials those edges were given, by variable name.
+    pub aggregator_secrets: Vec<(String, String)>,
 }
+
+/// The aggregator secrets xtask generates for a run; the emulators check
+/// the edges send exactly these.
+pub const AGGREGATOR_SECRETS: [&str; 8] = [
+    "THRYVE_USERNAME",
+    "THRYVE_PASSWORD",
+    "THRYVE_AUTH_ID",
+    "THRYVE_AUTH_SECRET",
+    "THRYVE_WEBHOOK_SECRET",
+    "ROOK_CLIENT_UUID",
+    "ROOK_SECRET_KEY",
+    "ROOK_WEBHOOK_SECRET",
+];
 
 impl TestEnv {
     pub fn host_origin(&self) -> String {
         format!("http://127.0.0.1:{}", self.host_port)
+    }
+
+    pub fn secret(&self, name: &str) -> &str {
+        self.aggregator_secrets
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .unwrap_or_else(|| panic!("{name} is not an aggregator secret of this run"))
     }
 }
 
@@ -53,6 +85,19 @@ pub fn env() -> &'static TestEnv {
             chromedriver: var("HEALTHLINK_CHROMEDRIVER"),
             api_key: var("HEALTHLINK_API_KEY"),
             signing_key: var("HEALTHLINK_SIGNING_KEY"),
+            thryve_edge_url: var("HEALTHLINK_THRYVE_EDGE_URL"),
+            rook_edge_url: var("HEALTHLINK_ROOK_EDGE_URL"),
+            misconfigured_edge_url: var("HEALTHLINK_MISCONFIGURED_EDGE_URL"),
+            thryve_port: var("HEALTHLINK_THRYVE_PORT")
+                .parse()
+                .expect("HEALTHLINK_THRYVE_PORT is a port"),
+            rook_port: var("HEALTHLINK_ROOK_PORT")
+                .parse()
+                .expect("HEALTHLINK_ROOK_PORT is a port"),
+            aggregator_secrets: AGGREGATOR_SECRETS
+                .iter()
+                .map(|name| ((*name).to_owned(), var(name)))
+                .collect(),
         }
     })
 }

@@ -19,6 +19,7 @@ pub fn run() -> Result {
         &toolchain,
         WranglerOptions {
             port: DEV_PORT,
+            inspector_port: None,
             vars: vec![],
             env_file: None,
             persist_dir: root().join(".wrangler").join("dev-state"),
@@ -27,9 +28,17 @@ pub fn run() -> Result {
             own_process_group: false,
         },
     )?;
-    wrangler.wait_ready(Duration::from_secs(90))?;
+    let status = wrangler.wait_ready(Duration::from_secs(90), &[200, 503])?;
+    if status == 503 {
+        eprintln!(
+            "\n  The edge is up but misconfigured: {base}/healthz lists what to set\n\
+             (wrangler.toml [vars], secrets in .dev.vars).",
+            base = wrangler.base_url
+        );
+    }
     eprintln!(
-        "\n  Healthlink is running (sandbox aggregator, no secrets needed).\n\
+        "\n  Healthlink is running (wrangler.toml chooses the aggregator; the\n\
+         sandbox needs no secrets).\n\
          \n    Demo page:  {base}/demo/\n    API health: {base}/healthz\n\
          \n  Press Ctrl-C to stop.\n",
         base = wrangler.base_url

@@ -44,15 +44,58 @@ pub fn ensure_dev_vars() -> Result {
         .map_err(|e| format!("writing {}: {e}", path.display()))
 }
 
-/// Writes a dotenv file with fresh random keys for one test run and returns
-/// `(api_key, signing_key)`.
-pub fn write_test_env(path: &Path) -> Result<(String, String)> {
-    let api_key = random_hex(32)?;
-    let signing_key = random_hex(32)?;
-    std::fs::write(
-        path,
-        format!("{API_KEY}={api_key}\n{SIGNING_KEY}={signing_key}\n"),
-    )
-    .map_err(|e| format!("writing {}: {e}", path.display()))?;
-    Ok((api_key, signing_key))
+/// Aggregator credentials the test edges get; the emulators check that
+/// exactly these arrive. Names match `healthlink_tests::AGGREGATOR_SECRETS`.
+pub const AGGREGATOR_SECRETS: [&str; 8] = [
+    "THRYVE_USERNAME",
+    "THRYVE_PASSWORD",
+    "THRYVE_AUTH_ID",
+    "THRYVE_AUTH_SECRET",
+    "THRYVE_WEBHOOK_SECRET",
+    "ROOK_CLIENT_UUID",
+    "ROOK_SECRET_KEY",
+    "ROOK_WEBHOOK_SECRET",
+];
+
+/// The secrets of one test run, all random.
+pub struct TestSecrets {
+    pub api_key: String,
+    pub signing_key: String,
+    pub aggregator: Vec<(&'static str, String)>,
+}
+
+impl TestSecrets {
+    /// Every secret value with a name, for leak scans.
+    pub fn all(&self) -> Vec<(&str, &str)> {
+        let mut all = vec![
+            (API_KEY, self.api_key.as_str()),
+            (SIGNING_KEY, self.signing_key.as_str()),
+        ];
+        all.extend(
+            self.aggregator
+                .iter()
+                .map(|(name, value)| (*name, value.as_str())),
+        );
+        all
+    }
+}
+
+/// Writes a dotenv file with fresh random secrets for one test run (shared
+/// by the sandbox, Thryve and ROOK edges) and returns them.
+pub fn write_test_env(path: &Path) -> Result<TestSecrets> {
+    let secrets = TestSecrets {
+        api_key: random_hex(32)?,
+        signing_key: random_hex(32)?,
+        aggregator: AGGREGATOR_SECRETS
+            .iter()
+            .map(|name| Ok((*name, random_hex(16)?)))
+            .collect::<Result<_>>()?,
+    };
+    let contents: String = secrets
+        .all()
+        .iter()
+        .map(|(name, value)| format!("{name}={value}\n"))
+        .collect();
+    std::fs::write(path, contents).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(secrets)
 }

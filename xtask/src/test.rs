@@ -1,5 +1,6 @@
 //! `cargo xtask test`: everything CI checks, in the order that fails fastest.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::process::exec;
@@ -47,13 +48,21 @@ pub fn run() -> Result {
     end_to_end(&toolchain)
 }
 
-/// Starts `wrangler dev` on a free port, runs the black-box suite against it
-/// and always stops it again.
+/// One edge of the test run: its name, its `[vars]` and its secrets file.
+struct EdgeSetup {
+    name: &'static str,
+    vars: Vec<(String, String)>,
+    env_file: PathBuf,
+}
+
+/// Starts one `wrangler dev` per aggregator (sandbox, and Thryve and ROOK
+/// pointed at the suite's emulators) on free ports, runs the black-box
+/// suite against them and always stops them again.
 fn end_to_end(toolchain: &Toolchain) -> Result {
     let artifacts = root().join("target").join("e2e");
     std::fs::create_dir_all(&artifacts).map_err(|e| format!("creating {artifacts:?}: {e}"))?;
 
-    // Compile the suite before starting wrangler, so the server does not sit
+    // Compile the suite before starting wrangler, so the servers do not sit
     // idle through a cold build.
     step("Building the end-to-end suite");
     exec(toolchain.command("cargo").args([
@@ -66,95 +75,210 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
         "--no-run",
     ]))?;
 
-    let edge_port = free_port()?;
     let host_port = free_port()?;
+    let thryve_port = free_port()?;
+    let rook_port = free_port()?;
     let host_origin = format!("http://127.0.0.1:{host_port}");
-    step(&format!(
-        "Starting wrangler dev on 127.0.0.1:{edge_port} (host page origin {host_origin})"
-    ));
-    let tokens_file = artifacts.join("issued-tokens.txt");
-    let _ = std::fs::remove_file(&tokens_file);
+    for file in ["issued-tokens.txt", "aggregator-tokens.txt"] {
+        let _ = std::fs::remove_file(artifacts.join(file));
+    }
     let env_file = artifacts.join("test.env");
-    let (api_key, signing_key) = secrets::write_test_env(&env_file)?;
-    let mut wrangler = Wrangler::start(
-        toolchain,
-        WranglerOptions {
-            port: edge_port,
-            vars: vec![
-                ("HEALTHLINK_AGGREGATOR".into(), "sandbox".into()),
-                (
-                    "HEALTHLINK_ALLOWED_ORIGINS".into(),
-                    // The second origin lets tests bind a session to another
-                    // configured origin than the host page's.
-                    format!("{host_origin},http://127.0.0.1:1"),
-                ),
-                ("HEALTHLINK_RETURN_URLS".into(), format!("{host_origin}/")),
-                ("HEALTHLINK_APP_NAME".into(), "Healthlink e2e".into()),
-            ],
-            env_file: Some(env_file),
-            persist_dir: artifacts.join("wrangler-state"),
-            fresh_state: true,
-            log_file: Some(artifacts.join("wrangler.log")),
-            own_process_group: true,
+    let secrets = secrets::write_test_env(&env_file)?;
+    // Thryve chosen, but only one of its secrets given.
+    let partial_env_file = artifacts.join("test-misconfigured.env");
+    std::fs::write(
+        &partial_env_file,
+        format!(
+            "{}={}\n{}={}\nTHRYVE_USERNAME=someone\n",
+            secrets::API_KEY,
+            secrets.api_key,
+            secrets::SIGNING_KEY,
+            secrets.signing_key
+        ),
+    )
+    .map_err(|e| format!("writing {}: {e}", partial_env_file.display()))?;
+    let common = |aggregator: &str| {
+        vec![
+            ("HEALTHLINK_AGGREGATOR".to_owned(), aggregator.to_owned()),
+            (
+                "HEALTHLINK_ALLOWED_ORIGINS".to_owned(),
+                // The second origin lets tests bind a session to another
+                // configured origin than the host page's.
+                format!("{host_origin},http://127.0.0.1:1"),
+            ),
+            (
+                "HEALTHLINK_RETURN_URLS".to_owned(),
+                format!("{host_origin}/"),
+            ),
+            (
+                "HEALTHLINK_APP_NAME".to_owned(),
+                "Healthlink e2e".to_owned(),
+            ),
+            // Short, so timeout tests take seconds, not the 10 s default.
+            (
+                "HEALTHLINK_UPSTREAM_TIMEOUT_MS".to_owned(),
+                "2000".to_owned(),
+            ),
+        ]
+    };
+    let setups = [
+        EdgeSetup {
+            name: "sandbox",
+            vars: common("sandbox"),
+            env_file: env_file.clone(),
         },
-    )?;
-    wrangler.wait_ready(Duration::from_secs(90))?;
+        EdgeSetup {
+            name: "misconfigured",
+            vars: common("thryve"),
+            env_file: partial_env_file,
+        },
+        EdgeSetup {
+            name: "thryve",
+            vars: [
+                common("thryve"),
+                vec![
+                    (
+                        "THRYVE_API_BASE".to_owned(),
+                        format!("http://127.0.0.1:{thryve_port}/api"),
+                    ),
+                    (
+                        "THRYVE_SERVICE_BASE".to_owned(),
+                        format!("http://127.0.0.1:{thryve_port}/service"),
+                    ),
+                ],
+            ]
+            .concat(),
+            env_file: env_file.clone(),
+        },
+        EdgeSetup {
+            name: "rook",
+            vars: [
+                common("rook"),
+                vec![(
+                    "ROOK_API_BASE".to_owned(),
+                    format!("http://127.0.0.1:{rook_port}"),
+                )],
+            ]
+            .concat(),
+            env_file: env_file.clone(),
+        },
+    ];
+    let mut edges = Vec::new();
+    for setup in setups {
+        let port = free_port()?;
+        step(&format!(
+            "Starting wrangler dev ({}) on 127.0.0.1:{port} (host page origin {host_origin})",
+            setup.name
+        ));
+        let log = artifacts.join(format!("wrangler-{}.log", setup.name));
+        let wrangler = Wrangler::start(
+            toolchain,
+            WranglerOptions {
+                port,
+                inspector_port: Some(free_port()?),
+                vars: setup.vars,
+                env_file: Some(setup.env_file),
+                persist_dir: artifacts.join(format!("wrangler-state-{}", setup.name)),
+                fresh_state: true,
+                log_file: Some(log.clone()),
+                own_process_group: true,
+            },
+        )?;
+        edges.push((setup.name, wrangler, log));
+    }
+    for (name, wrangler, _) in &mut edges {
+        // A misconfigured edge is up when /healthz says what is missing.
+        let healthy = if *name == "misconfigured" { 503 } else { 200 };
+        wrangler.wait_ready(Duration::from_secs(90), &[healthy])?;
+    }
+    let base_url = |name: &str| {
+        edges
+            .iter()
+            .find(|(aggregator, _, _)| *aggregator == name)
+            .map(|(_, wrangler, _)| wrangler.base_url.clone())
+            .unwrap_or_default()
+    };
 
-    step("End-to-end tests (HTTP + headless Chromium)");
-    let result = exec(
-        toolchain
-            .command("cargo")
-            .args([
-                "test",
-                "--quiet",
-                "--package",
-                "healthlink-tests",
-                "--test",
-                "e2e",
-                "--",
-                "--test-threads=2",
-            ])
-            .env("HEALTHLINK_EDGE_URL", &wrangler.base_url)
-            .env("HEALTHLINK_HOST_PORT", host_port.to_string())
-            .env("HEALTHLINK_API_KEY", &api_key)
-            .env("HEALTHLINK_SIGNING_KEY", &signing_key)
-            .env("HEALTHLINK_WRANGLER_LOG", artifacts.join("wrangler.log"))
-            .env("HEALTHLINK_ARTIFACTS", &artifacts)
-            .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)
-            .env("HEALTHLINK_CHROMEDRIVER", CHROMEDRIVER),
-    );
-    wrangler.stop();
-    result.map_err(|error| format!("{error}{}", wrangler.log_tail()))?;
+    step("End-to-end tests (HTTP + headless Chromium; sandbox, Thryve and ROOK edges)");
+    let mut suite = toolchain.command("cargo");
+    suite
+        .args([
+            "test",
+            "--quiet",
+            "--package",
+            "healthlink-tests",
+            "--test",
+            "e2e",
+            "--",
+            "--test-threads=2",
+        ])
+        .env("HEALTHLINK_EDGE_URL", base_url("sandbox"))
+        .env("HEALTHLINK_THRYVE_EDGE_URL", base_url("thryve"))
+        .env("HEALTHLINK_ROOK_EDGE_URL", base_url("rook"))
+        .env(
+            "HEALTHLINK_MISCONFIGURED_EDGE_URL",
+            base_url("misconfigured"),
+        )
+        .env("HEALTHLINK_THRYVE_PORT", thryve_port.to_string())
+        .env("HEALTHLINK_ROOK_PORT", rook_port.to_string())
+        .env("HEALTHLINK_HOST_PORT", host_port.to_string())
+        .env("HEALTHLINK_API_KEY", &secrets.api_key)
+        .env("HEALTHLINK_SIGNING_KEY", &secrets.signing_key)
+        .env("HEALTHLINK_ARTIFACTS", &artifacts)
+        .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)
+        .env("HEALTHLINK_CHROMEDRIVER", CHROMEDRIVER);
+    for (name, value) in &secrets.aggregator {
+        suite.env(name, value);
+    }
+    let result = exec(&mut suite);
+    let mut tails = String::new();
+    for (_, wrangler, _) in &mut edges {
+        wrangler.stop();
+        tails.push_str(&wrangler.log_tail());
+    }
+    result.map_err(|error| format!("{error}{tails}"))?;
 
-    step("Scanning the edge's log for secrets and session tokens");
-    let log = std::fs::read_to_string(artifacts.join("wrangler.log")).unwrap_or_default();
-    let tokens = std::fs::read_to_string(&tokens_file).unwrap_or_default();
+    step("Scanning the edges' logs for secrets, session tokens and aggregator references");
+    let read = |name: &str| std::fs::read_to_string(artifacts.join(name)).unwrap_or_default();
+    let (session_tokens, aggregator_tokens) =
+        (read("issued-tokens.txt"), read("aggregator-tokens.txt"));
+    let needles: Vec<(&str, &str)> = secrets
+        .all()
+        .into_iter()
+        .chain(
+            session_tokens
+                .lines()
+                .filter(|t| !t.is_empty())
+                .map(|t| ("a session token", t)),
+        )
+        .chain(
+            aggregator_tokens
+                .lines()
+                .filter(|t| !t.is_empty())
+                .map(|t| ("a Thryve end-user id or connection token", t)),
+        )
+        .collect();
     let mut leaks = 0;
-    for (what, needle) in [
-        ("the API key", api_key.as_str()),
-        ("the signing key", signing_key.as_str()),
-    ]
-    .into_iter()
-    .chain(
-        tokens
-            .lines()
-            .filter(|t| !t.is_empty())
-            .map(|t| ("a session token", t)),
-    ) {
-        if log.contains(needle) {
-            eprintln!("    wrangler.log contains {what}");
-            leaks += 1;
+    let mut scanned = 0;
+    for (aggregator, _, log_path) in &edges {
+        let log = std::fs::read_to_string(log_path).unwrap_or_default();
+        scanned += log.len();
+        for (what, needle) in &needles {
+            if log.contains(needle) {
+                eprintln!("    the {aggregator} edge's log contains {what}");
+                leaks += 1;
+            }
         }
     }
     if leaks > 0 {
         return Err(format!(
-            "{leaks} secret(s) or token(s) found in the edge's log"
+            "{leaks} secret(s) or token(s) found in the edges' logs"
         ));
     }
     eprintln!(
-        "    clean: {} log bytes, {} tokens checked",
-        log.len(),
-        tokens.lines().count()
+        "    clean: {scanned} log bytes from {} edges, {} secrets and tokens checked",
+        edges.len(),
+        needles.len()
     );
     eprintln!(
         "\nAll checks passed. Screenshots: {}",

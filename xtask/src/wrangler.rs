@@ -13,6 +13,9 @@ use crate::{Result, root};
 
 pub struct WranglerOptions {
     pub port: u16,
+    /// The DevTools inspector port; `None` keeps wrangler's default. Set
+    /// when several instances run at once.
+    pub inspector_port: Option<u16>,
     /// `--var NAME:VALUE` overrides of wrangler.toml's `[vars]`.
     pub vars: Vec<(String, String)>,
     /// A dotenv file of secrets (`--env-file`); `None` uses `.dev.vars`.
@@ -57,6 +60,9 @@ impl Wrangler {
             .env("XDG_CACHE_HOME", state.join("cache"))
             .env("TMPDIR", state.join("tmp"))
             .stdin(Stdio::null());
+        if let Some(port) = options.inspector_port {
+            command.arg("--inspector-port").arg(port.to_string());
+        }
         if let Some(path) = &options.env_file {
             command.arg("--env-file").arg(path);
         }
@@ -82,9 +88,11 @@ impl Wrangler {
         })
     }
 
-    /// Polls `/healthz` until it answers 200. The "Ready" log line can come
-    /// before the first request succeeds, so the route is the only signal.
-    pub fn wait_ready(&mut self, timeout: Duration) -> Result {
+    /// Polls `/healthz` until it answers one of `accepted` (200; 503 is a
+    /// misconfigured edge, which is up and says what is missing). The
+    /// "Ready" log line can come before the first request succeeds, so the
+    /// route is the only signal. Returns the status seen.
+    pub fn wait_ready(&mut self, timeout: Duration, accepted: &[u16]) -> Result<u16> {
         let port: u16 = self
             .base_url
             .rsplit(':')
@@ -99,8 +107,8 @@ impl Wrangler {
                     self.log_tail()
                 ));
             }
-            if http_status(port, "/healthz") == Some(200) {
-                return Ok(());
+            if let Some(status) = http_status(port, "/healthz").filter(|s| accepted.contains(s)) {
+                return Ok(status);
             }
             std::thread::sleep(Duration::from_millis(200));
         }
