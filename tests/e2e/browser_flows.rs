@@ -4,25 +4,29 @@
 use fantoccini::Locator;
 use fantoccini::elements::ShadowRoot;
 use healthlink_tests::browser::{Browser, UI_TIMEOUT, by_test_id};
-use healthlink_tests::edge::session_for;
+use healthlink_tests::edge::Edge;
 use healthlink_tests::host::{embed_page_with_head, serve_page};
+use healthlink_tests::unique;
 use healthlink_tests::wait::eventually;
-use healthlink_tests::{env, unique};
 
 async fn host_page(path: &str, flow: &str) -> String {
     host_page_with_head(path, flow, "").await
 }
 
 async fn host_page_with_head(path: &str, flow: &str, extra_head: &str) -> String {
-    let env = env();
-    let session = session_for(&unique("browser-flow")).await;
+    host_page_on(Edge::Sandbox, path, flow, extra_head).await
+}
+
+/// A host page embedding the widget of `edge`, with a session minted there.
+async fn host_page_on(edge: Edge, path: &str, flow: &str, extra_head: &str) -> String {
+    let session = edge.session_for(&unique("browser-flow")).await;
     let attributes = format!(
         "edge=\"{}\" session=\"{session}\" flow=\"{flow}\"",
-        env.edge_url
+        edge.base()
     );
     serve_page(
         path,
-        embed_page_with_head("Host app", &env.edge_url, &attributes, extra_head),
+        embed_page_with_head("Host app", edge.base(), &attributes, extra_head),
     )
 }
 
@@ -249,4 +253,46 @@ async fn consent_page_loaded(browser: &Browser) {
             .map_err(|e| e.to_string())
     })
     .await;
+}
+
+/// The emulated providers approve without a click, so a flow is: click,
+/// and watch the widget.
+#[tokio::test]
+async fn thryve_redirect_flow_in_the_browser() {
+    let page = host_page_on(Edge::Thryve, "/thryve.html", "redirect", "").await;
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+
+    let root = browser.widget(0).await;
+    click_action(&root, "garmin").await;
+    wait_for_notice(&browser, "Garmin is connected.").await;
+    wait_for_status(&browser, "garmin", "connected").await;
+    let current = browser.client.current_url().await.expect("url");
+    assert!(
+        current
+            .as_str()
+            .starts_with(&healthlink_tests::env().host_origin())
+    );
+    browser.screenshot("thryve-connected").await;
+
+    let root = browser.widget(0).await;
+    click_action(&root, "garmin").await;
+    wait_for_notice(&browser, "Garmin is disconnected.").await;
+    wait_for_status(&browser, "garmin", "disconnected").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn rook_popup_flow_in_the_browser() {
+    let page = host_page_on(Edge::Rook, "/rook.html", "popup", "").await;
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+
+    let root = browser.widget(0).await;
+    click_action(&root, "whoop").await;
+    // ROOK's return carries no result: the edge asked the authorizer.
+    wait_for_notice(&browser, "WHOOP is connected.").await;
+    wait_for_status(&browser, "whoop", "connected").await;
+    browser.screenshot("rook-connected").await;
+    browser.close().await;
 }

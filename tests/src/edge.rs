@@ -50,12 +50,20 @@ pub enum Edge {
 }
 
 impl Edge {
+    /// The edge's URL. Using a real aggregator's edge starts its emulator,
+    /// which the edge will call.
     pub fn base(self) -> &'static str {
         let env = env();
         match self {
             Self::Sandbox => &env.edge_url,
-            Self::Thryve => &env.thryve_edge_url,
-            Self::Rook => &env.rook_edge_url,
+            Self::Thryve => {
+                crate::emulators::thryve::thryve();
+                &env.thryve_edge_url
+            }
+            Self::Rook => {
+                crate::emulators::rook::rook();
+                &env.rook_edge_url
+            }
         }
     }
 
