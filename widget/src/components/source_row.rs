@@ -3,7 +3,7 @@
 use healthlink_shared::{ConnectionStatus, SourceConnection, SourceKind};
 use leptos::prelude::*;
 
-use crate::model::{monogram, row_action, status_label};
+use crate::model::{RowAction, monogram, row_action, status_label};
 
 /// A row of the source list.
 #[component]
@@ -26,11 +26,18 @@ pub fn SourceRow(
     let button = action.map(|action| {
         let label = action.label();
         let accessible = format!("{label} {name}");
+        // Connecting is what the row invites; disconnecting stays available
+        // but does not compete with it visually.
+        let class = if action == RowAction::Disconnect {
+            "hl-button hl-button-secondary hl-row-action"
+        } else {
+            "hl-button hl-row-action"
+        };
         let source = source.clone();
         view! {
             <button
                 type="button"
-                class="hl-button hl-row-action"
+                class=class
                 data-testid="source-action"
                 data-action=label.to_lowercase()
                 aria-label=accessible
