@@ -1,12 +1,28 @@
 // Healthlink widget loader. A host page includes this one module script; it
 // defines <healthlink-connect> and mounts the WebAssembly widget into each
-// such element. Attributes: `session` (the session token from the host's
-// backend), `edge` (the edge's origin; defaults to where this file came
-// from) and `flow` (`popup`, the default, or `redirect`).
+// such element, and offers the same as a JS API: Healthlink.mount().
+//
+// Attributes (and properties): `session` (the session token from the host's
+// backend; assigning a new one takes effect without a remount), `edge` (the
+// edge's origin; defaults to where this file came from), `flow` (`popup`, the
+// default, or `redirect`), `theme` (`light`, the default, `dark` or `auto`,
+// which follows the system). Methods: `refresh()`. Events (bubbling, composed
+// CustomEvents with `{source, result, status}` in `detail`): healthlink:ready,
+// healthlink:connect, healthlink:disconnect, healthlink:error,
+// healthlink:exit, healthlink:session-expired. Types: healthlink.d.ts.
 import init, { mount } from "./healthlink-widget.js";
 
 const scriptOrigin = new URL(import.meta.url).origin;
 const ready = init({ module_or_path: new URL("./healthlink-widget_bg.wasm", import.meta.url) });
+
+export const EVENTS = [
+  "healthlink:ready",
+  "healthlink:connect",
+  "healthlink:disconnect",
+  "healthlink:error",
+  "healthlink:exit",
+  "healthlink:session-expired",
+];
 
 class HealthlinkConnect extends HTMLElement {
   static observedAttributes = ["session", "edge", "flow"];
@@ -15,6 +31,19 @@ class HealthlinkConnect extends HTMLElement {
   // Bumped on every (re)render request so a slow wasm load cannot mount a
   // widget for attributes that have changed since, or for a removed element.
   #generation = 0;
+
+  get session() {
+    return this.getAttribute("session") || "";
+  }
+
+  set session(token) {
+    this.setAttribute("session", token);
+  }
+
+  /** Re-reads the status list from the edge. */
+  refresh() {
+    if (this.#handle) this.#handle.refresh();
+  }
 
   connectedCallback() {
     this.#render();
@@ -25,8 +54,14 @@ class HealthlinkConnect extends HTMLElement {
     this.#unmount();
   }
 
-  attributeChangedCallback() {
-    if (this.isConnected) this.#render();
+  attributeChangedCallback(name, oldValue, newValue) {
+    if (!this.isConnected || oldValue === newValue) return;
+    // A renewed session keeps the widget as it is and just reloads.
+    if (name === "session" && this.#handle) {
+      this.#handle.set_session(newValue || "");
+      return;
+    }
+    this.#render();
   }
 
   async #render() {
@@ -40,9 +75,8 @@ class HealthlinkConnect extends HTMLElement {
     if (generation !== this.#generation || !this.isConnected) return;
     this.#unmount();
     const edge = this.getAttribute("edge") || scriptOrigin;
-    const session = this.getAttribute("session") || "";
     const flow = this.getAttribute("flow") || "popup";
-    this.#handle = mount(this, edge, session, flow);
+    this.#handle = mount(this, edge, this.session, flow);
   }
 
   #unmount() {
@@ -67,3 +101,41 @@ class HealthlinkConnect extends HTMLElement {
 if (!customElements.get("healthlink-connect")) {
   customElements.define("healthlink-connect", HealthlinkConnect);
 }
+
+/**
+ * Mounts a widget into `target`: the target itself if it is a
+ * <healthlink-connect>, else a new one appended to it.
+ * Options: {session, edge, flow, theme, onEvent}. `onEvent` gets
+ * every healthlink:* event. Returns {element, refresh(), setSession(token),
+ * unmount()}.
+ */
+function mountWidget(target, options = {}) {
+  if (!(target instanceof HTMLElement)) {
+    throw new TypeError("Healthlink.mount needs an element to mount into");
+  }
+  const element =
+    target.localName === "healthlink-connect" ? target : document.createElement("healthlink-connect");
+  for (const name of ["edge", "flow", "theme"]) {
+    if (options[name] != null) element.setAttribute(name, String(options[name]));
+  }
+  element.setAttribute("session", options.session || "");
+  const listener = typeof options.onEvent === "function" ? (event) => options.onEvent(event) : null;
+  if (listener) for (const name of EVENTS) element.addEventListener(name, listener);
+  if (element !== target) target.append(element);
+  return {
+    element,
+    refresh: () => element.refresh(),
+    setSession: (token) => {
+      element.session = token;
+    },
+    // Removes the widget element (which stops the widget) and the listeners.
+    unmount: () => {
+      if (listener) for (const name of EVENTS) element.removeEventListener(name, listener);
+      element.remove();
+    },
+  };
+}
+
+export const Healthlink = Object.freeze({ mount: mountWidget, events: EVENTS });
+// Also for classic scripts and consoles.
+globalThis.Healthlink = Healthlink;

@@ -4,6 +4,7 @@
 //! `cargo xtask test` starts the edges and sets the environment.
 
 mod aggregator_support;
+mod browser_embedding;
 mod browser_flows;
 mod browser_list;
 mod flow_support;

@@ -78,3 +78,24 @@ pub fn replace_search(search: &str) {
         );
     }
 }
+
+/// Dispatches `event` on the host element as a `CustomEvent` that bubbles
+/// and crosses shadow boundaries, so hosts can listen on the element or any
+/// ancestor.
+pub fn emit(host: &web_sys::HtmlElement, event: &crate::model::HostEvent) {
+    let detail = js_sys::JSON::parse(&event.detail_json()).unwrap_or(wasm_bindgen::JsValue::NULL);
+    let init = web_sys::CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(&detail);
+    if let Ok(custom) = web_sys::CustomEvent::new_with_event_init_dict(&event.name(), &init) {
+        let _ = host.dispatch_event(&custom);
+    }
+}
+
+/// Whether the page is visible (not a background tab).
+pub fn page_visible() -> bool {
+    window()
+        .and_then(|window| window.document())
+        .is_some_and(|document| !document.hidden())
+}

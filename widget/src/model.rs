@@ -219,6 +219,102 @@ pub fn take_result_params(search: &str) -> (Option<FlowOutcome>, String) {
     (outcome, rest)
 }
 
+/// What the widget tells the host page: a `healthlink:<kind>` DOM event on
+/// the element (and the `onEvent` callback of `Healthlink.mount`), with this
+/// as its `detail`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HostEvent {
+    /// `ready`, `connect`, `disconnect`, `error`, `exit`, `session-expired`.
+    #[serde(skip)]
+    pub kind: &'static str,
+    /// The source id the event is about, if any.
+    pub source: Option<String>,
+    /// What happened: `ready`, `connected`, `cancelled`, `failed`,
+    /// `disconnected`, `pending`, `closed`, `error`, `session_expired`.
+    pub result: String,
+    /// The source's status afterwards, when known.
+    pub status: Option<ConnectionStatus>,
+    /// For errors: the edge's problem code (or `unreachable`, `unexpected`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// For errors: the sentence the widget shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl HostEvent {
+    fn new(kind: &'static str, source: Option<&str>, result: &str) -> Self {
+        Self {
+            kind,
+            source: source.map(str::to_owned),
+            result: result.to_owned(),
+            status: None,
+            code: None,
+            message: None,
+        }
+    }
+
+    /// The list loaded for the first time.
+    pub fn ready() -> Self {
+        Self::new("ready", None, "ready")
+    }
+
+    /// A connect flow ended (popup message or redirect return).
+    pub fn connect(source: &str, result: FlowResult) -> Self {
+        Self {
+            status: (result == FlowResult::Connected).then_some(ConnectionStatus::Connected),
+            ..Self::new("connect", Some(source), result.as_str())
+        }
+    }
+
+    /// A disconnect was accepted; `status` is `disconnected` or `pending`.
+    pub fn disconnect(source: &str, status: ConnectionStatus) -> Self {
+        let result = if status == ConnectionStatus::Pending {
+            "pending"
+        } else {
+            "disconnected"
+        };
+        Self {
+            status: Some(status),
+            ..Self::new("disconnect", Some(source), result)
+        }
+    }
+
+    /// The user closed the popup before finishing.
+    pub fn exit(source: &str) -> Self {
+        Self::new("exit", Some(source), "closed")
+    }
+
+    /// A request failed. An expired session is its own event, so the host
+    /// knows to hand the widget a new token (`element.session = …`).
+    pub fn error(source: Option<&str>, error: &LoadError) -> Self {
+        let code = match error {
+            LoadError::Unreachable => "unreachable".to_owned(),
+            LoadError::Problem(problem) => problem.code.clone(),
+            LoadError::Unexpected(_) => "unexpected".to_owned(),
+        };
+        let (kind, result) = if code == "session_expired" {
+            ("session-expired", "session_expired")
+        } else {
+            ("error", "error")
+        };
+        Self {
+            code: Some(code),
+            message: Some(error.message()),
+            ..Self::new(kind, source, result)
+        }
+    }
+
+    /// The DOM event name.
+    pub fn name(&self) -> String {
+        format!("healthlink:{}", self.kind)
+    }
+
+    pub fn detail_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
 /// A monogram for sources without a logo: the first letter of the name.
 pub fn monogram(name: &str) -> String {
     name.chars()
@@ -230,6 +326,43 @@ pub fn monogram(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_events_carry_source_result_and_status() {
+        let event = HostEvent::connect("oura", FlowResult::Connected);
+        assert_eq!(event.name(), "healthlink:connect");
+        assert_eq!(
+            event.detail_json(),
+            r#"{"source":"oura","result":"connected","status":"connected"}"#
+        );
+        assert_eq!(
+            HostEvent::connect("oura", FlowResult::Cancelled).detail_json(),
+            r#"{"source":"oura","result":"cancelled","status":null}"#
+        );
+        assert_eq!(
+            HostEvent::disconnect("garmin", ConnectionStatus::Pending).result,
+            "pending"
+        );
+        assert_eq!(HostEvent::exit("strava").name(), "healthlink:exit");
+        assert_eq!(HostEvent::ready().name(), "healthlink:ready");
+    }
+
+    #[test]
+    fn an_expired_session_is_its_own_event() {
+        let expired = LoadError::Problem(Problem::new(
+            401,
+            "session_expired",
+            "Session expired",
+            None,
+        ));
+        let event = HostEvent::error(None, &expired);
+        assert_eq!(event.name(), "healthlink:session-expired");
+        assert_eq!(event.code.as_deref(), Some("session_expired"));
+        let down = HostEvent::error(Some("oura"), &LoadError::Unreachable);
+        assert_eq!(down.name(), "healthlink:error");
+        assert_eq!(down.code.as_deref(), Some("unreachable"));
+        assert!(down.detail_json().contains("\"message\":\"We can't reach"));
+    }
 
     #[test]
     fn config_trims_the_edge_url() {

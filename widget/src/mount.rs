@@ -19,12 +19,34 @@ const STYLESHEET: &str = include_str!("style.css");
 #[wasm_bindgen]
 pub struct WidgetHandle {
     view: Option<Box<dyn Any>>,
+    controls: Controls,
+}
+
+/// What the host can change in a mounted widget. Reference-counted signals,
+/// so they outlive no owner and need none.
+#[derive(Clone)]
+pub struct Controls {
+    /// The current session token; the host replaces it when it expires.
+    pub session: ArcRwSignal<String>,
+    /// Notified to re-read the status list.
+    pub refresh: ArcTrigger,
 }
 
 #[wasm_bindgen]
 impl WidgetHandle {
     pub fn unmount(&mut self) {
         self.view.take();
+    }
+
+    /// Uses a new session token from now on and reloads the list; the
+    /// widget keeps its place (no remount).
+    pub fn set_session(&self, session: String) {
+        self.controls.session.set(session.trim().to_owned());
+    }
+
+    /// Reconciles the status list with the edge now.
+    pub fn refresh(&self) {
+        self.controls.refresh.notify();
     }
 }
 
@@ -59,8 +81,16 @@ pub fn mount(
     shadow.append_child(&container)?;
 
     let config = WidgetConfig::new(&edge, &session, &flow);
-    let view = leptos::mount::mount_to(container, move || view! { <App config/> });
+    let controls = Controls {
+        session: ArcRwSignal::new(config.session.clone()),
+        refresh: ArcTrigger::new(),
+    };
+    let app_controls = controls.clone();
+    let view = leptos::mount::mount_to(container, move || {
+        view! { <App config host controls=app_controls/> }
+    });
     Ok(WidgetHandle {
         view: Some(Box::new(view)),
+        controls,
     })
 }

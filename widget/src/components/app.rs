@@ -5,7 +5,7 @@ use healthlink_shared::{Flow, PopupMessage, SourceConnection};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use web_sys::{MessageEvent, Window};
+use web_sys::{HtmlElement, MessageEvent, Window};
 
 use crate::api;
 use crate::browser;
@@ -13,9 +13,10 @@ use crate::components::load_error::LoadErrorPanel;
 use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
 use crate::model::{
-    LoadError, LoadState, Notice, RowAction, Tone, WidgetConfig, disconnect_notice, outcome_notice,
-    popup_closed_notice, row_action, take_result_params,
+    HostEvent, LoadError, LoadState, Notice, RowAction, Tone, WidgetConfig, disconnect_notice,
+    outcome_notice, popup_closed_notice, row_action, take_result_params,
 };
+use crate::mount::Controls;
 
 /// A popup flow in progress: the window, the interval watching it, and
 /// which source it is for.
@@ -30,17 +31,38 @@ struct PendingPopup {
 }
 
 /// Shows the user's data sources and lets them connect and disconnect.
+/// `host` is the element events are dispatched on; `controls` are what the
+/// host page can change after mounting.
 #[component]
-pub fn App(config: WidgetConfig) -> impl IntoView {
+pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl IntoView {
     let state = RwSignal::new(LoadState::Loading);
     let notice = RwSignal::new(None::<Notice>);
     let busy = RwSignal::new(None::<String>);
-    let config = StoredValue::new(config);
+    let session = controls.session.clone();
+    // Every request uses the session the host gave most recently.
+    let config = {
+        let session = session.clone();
+        Signal::derive(move || WidgetConfig {
+            session: session.get(),
+            ..config.clone()
+        })
+    };
     let pending = StoredValue::new_local(None::<PendingPopup>);
+    let host = StoredValue::new_local(host);
+    let emit = move |event: HostEvent| host.with_value(|host| browser::emit(host, &event));
+    let ready_sent = StoredValue::new(false);
 
     let load = move || {
         spawn_local(async move {
-            let result = api::fetch_connections(&config.get_value()).await;
+            let result = api::fetch_connections(&config.get_untracked()).await;
+            match &result {
+                Ok(_) if !ready_sent.get_value() => {
+                    ready_sent.set_value(true);
+                    emit(HostEvent::ready());
+                }
+                Ok(_) => {}
+                Err(error) => emit(HostEvent::error(None, error)),
+            }
             state.set(match result {
                 Ok(list) => LoadState::Loaded(list),
                 Err(error) => LoadState::Failed(error),
@@ -51,6 +73,22 @@ pub fn App(config: WidgetConfig) -> impl IntoView {
         state.set(LoadState::Loading);
         load();
     };
+    // A new session from the host, or `refresh()`: reconcile now.
+    let refresh = controls.refresh.clone();
+    Effect::new(move |previous: Option<()>| {
+        session.track();
+        refresh.track();
+        if previous.is_some() {
+            load();
+        }
+    });
+    // Back to a tab left open: statuses may have changed elsewhere.
+    let visibility = window_event_listener(ev::visibilitychange, move |_| {
+        if browser::page_visible() && busy.with_untracked(Option::is_none) {
+            load();
+        }
+    });
+    on_cleanup(move || visibility.remove());
 
     // Back from a redirect flow: show the result once and clean the URL.
     let (returned, rest) = take_result_params(&browser::current_search());
@@ -58,6 +96,7 @@ pub fn App(config: WidgetConfig) -> impl IntoView {
         let name = healthlink_shared::find_source(&outcome.source)
             .map_or(outcome.source.clone(), |source| source.name.to_owned());
         notice.set(Some(outcome_notice(&name, outcome.action, outcome.result)));
+        emit(HostEvent::connect(&outcome.source, outcome.result));
         browser::replace_search(&rest);
     }
     load();
@@ -72,19 +111,28 @@ pub fn App(config: WidgetConfig) -> impl IntoView {
             watcher.clear();
         }
         busy.set(None);
-        notice.set(Some(match message {
-            Some(message) => outcome_notice(
-                &popup.source.name,
-                message.healthlink.action,
-                message.healthlink.result,
-            ),
-            None => popup_closed_notice(&popup.source.name),
+        notice.set(Some(match &message {
+            Some(message) => {
+                emit(HostEvent::connect(
+                    &popup.source.id,
+                    message.healthlink.result,
+                ));
+                outcome_notice(
+                    &popup.source.name,
+                    message.healthlink.action,
+                    message.healthlink.result,
+                )
+            }
+            None => {
+                emit(HostEvent::exit(&popup.source.id));
+                popup_closed_notice(&popup.source.name)
+            }
         }));
         let _ = popup.window.close();
         load();
     };
     let listener = window_event_listener(ev::message, move |event: MessageEvent| {
-        if event.origin() != config.with_value(|config| config.edge.clone()) {
+        if event.origin() != config.with_untracked(|config| config.edge.clone()) {
             return;
         }
         let Some(text) = js_sys::JSON::stringify(&event.data())
@@ -114,7 +162,8 @@ pub fn App(config: WidgetConfig) -> impl IntoView {
         }
     });
 
-    let fail = move |error: LoadError| {
+    let fail = move |source: &str, error: LoadError| {
+        emit(HostEvent::error(Some(source), &error));
         busy.set(None);
         notice.set(Some(Notice {
             text: error.message(),
@@ -123,7 +172,7 @@ pub fn App(config: WidgetConfig) -> impl IntoView {
     };
 
     let start_connect = move |source: SourceConnection| {
-        let config = config.get_value();
+        let config = config.get_untracked();
         // Opened now, inside the click, or the browser blocks it.
         let popup = (config.flow == Flow::Popup)
             .then(browser::open_blank_popup)
@@ -179,14 +228,14 @@ pub fn App(config: WidgetConfig) -> impl IntoView {
                     if let Some(window) = popup {
                         let _ = window.close();
                     }
-                    fail(error);
+                    fail(&source.id, error);
                 }
             }
         });
     };
 
     let start_disconnect = move |source: SourceConnection| {
-        let config = config.get_value();
+        let config = config.get_untracked();
         busy.set(Some(source.id.clone()));
         notice.set(None);
         spawn_local(async move {
@@ -194,10 +243,11 @@ pub fn App(config: WidgetConfig) -> impl IntoView {
                 Ok(status) => {
                     busy.set(None);
                     notice.set(Some(disconnect_notice(&source.name, status)));
+                    emit(HostEvent::disconnect(&source.id, status));
                     load();
                 }
                 Err(error) => {
-                    fail(error);
+                    fail(&source.id, error);
                     load();
                 }
             }
