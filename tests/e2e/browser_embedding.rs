@@ -129,6 +129,7 @@ async fn the_js_api_reports_events_and_refreshes_on_demand() {
     browser.screenshot("api-dark-theme").await;
 
     click(&browser, "[data-source=oura] [data-testid=source-action]").await;
+    browser.confirm_disconnect().await;
     wait_for_event(
         &browser,
         "healthlink:disconnect oura disconnected disconnected",
@@ -215,5 +216,125 @@ document.addEventListener("healthlink:ready", (e) =>
         .unwrap();
     wait_for_event(&browser, "healthlink:ready  ready ").await;
     wait_for_status(&browser, "fitbit", "disconnected").await;
+    browser.close().await;
+}
+
+/// The focused element inside the first widget, as "testid source".
+async fn focused(browser: &Browser) -> String {
+    let value = browser
+        .client
+        .execute(
+            "const a = document.querySelector('healthlink-connect').shadowRoot.activeElement; \
+             return a ? (a.dataset.testid || a.localName) + ' ' + (a.closest('[data-source]')?.dataset.source || '') : 'none'",
+            vec![],
+        )
+        .await
+        .expect("read focus");
+    value.as_str().unwrap_or_default().trim().to_owned()
+}
+
+async fn press(browser: &Browser, key: &str) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down {
+            value: key.chars().next().unwrap(),
+        })
+        .then(KeyAction::Up {
+            value: key.chars().next().unwrap(),
+        });
+    browser
+        .client
+        .perform_actions(keys)
+        .await
+        .expect("press a key");
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+const ESCAPE: &str = "\u{E00C}";
+
+#[tokio::test]
+async fn disconnect_asks_first_in_a_real_modal_usable_by_keyboard_alone() {
+    let user = unique("keyboard");
+    let session = session_for(&user).await;
+    let page = api_page("/keyboard.html", &session, "light");
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+    popup_allow(&browser, "polar").await;
+    wait_for_status(&browser, "polar", "connected").await;
+
+    // Focus the row's Disconnect button from the keyboard and press Enter.
+    browser
+        .client
+        .execute(
+            "document.querySelector('healthlink-connect').shadowRoot \
+             .querySelector('[data-source=polar] [data-testid=source-action]').focus()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused(&browser).await, "source-action polar");
+    press(&browser, ENTER).await;
+    // Focus moved into the dialog (Cancel first: the safe choice).
+    eventually("focus in the dialog", UI_TIMEOUT, || async {
+        match focused(&browser).await.as_str() {
+            "confirm-cancel" => Ok(()),
+            other => Err(other.to_owned()),
+        }
+    })
+    .await;
+    let root = browser.widget(0).await;
+    let text = by_test_id(&root, "confirm-dialog")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("stop coming") && text.contains("already shared stays"),
+        "{text}"
+    );
+    browser.screenshot("confirm-dialog").await;
+    // Tab stays inside the dialog: Cancel → Disconnect → Cancel.
+    press(&browser, TAB).await;
+    assert_eq!(focused(&browser).await, "confirm-disconnect");
+    press(&browser, TAB).await;
+    let wrapped = focused(&browser).await;
+    assert!(
+        wrapped == "confirm-cancel" || !wrapped.starts_with("source-action"),
+        "focus left the dialog: {wrapped}"
+    );
+
+    // Escape closes it, nothing changes, focus is back on the button.
+    press(&browser, ESCAPE).await;
+    eventually("focus back on the row", UI_TIMEOUT, || async {
+        match focused(&browser).await.as_str() {
+            "source-action polar" => Ok(()),
+            other => Err(other.to_owned()),
+        }
+    })
+    .await;
+    assert_eq!(
+        status_of(&browser, "polar").await.as_deref(),
+        Some("connected")
+    );
+
+    // Enter, Tab to "Disconnect Polar", Enter: disconnected.
+    press(&browser, ENTER).await;
+    eventually("focus in the dialog again", UI_TIMEOUT, || async {
+        match focused(&browser).await.as_str() {
+            "confirm-cancel" => Ok(()),
+            other => Err(other.to_owned()),
+        }
+    })
+    .await;
+    press(&browser, TAB).await;
+    press(&browser, ENTER).await;
+    wait_for_status(&browser, "polar", "disconnected").await;
+    wait_for_event(
+        &browser,
+        "healthlink:disconnect polar disconnected disconnected",
+    )
+    .await;
     browser.close().await;
 }

@@ -159,6 +159,7 @@ async fn redirect_flow_returns_to_the_page_and_disconnect_works() {
 
     let root = browser.widget(0).await;
     click_action(&root, "fitbit").await;
+    browser.confirm_disconnect().await;
     wait_for_notice(&browser, "Fitbit is disconnected.").await;
     wait_for_status(&browser, "fitbit", "disconnected").await;
 
@@ -277,6 +278,7 @@ async fn thryve_redirect_flow_in_the_browser() {
 
     let root = browser.widget(0).await;
     click_action(&root, "garmin").await;
+    browser.confirm_disconnect().await;
     wait_for_notice(&browser, "Garmin is disconnected.").await;
     wait_for_status(&browser, "garmin", "disconnected").await;
     browser.close().await;

@@ -96,6 +96,21 @@ impl Browser {
         .await
     }
 
+    /// Answers "Disconnect" in the first widget's confirmation dialog.
+    pub async fn confirm_disconnect(&self) {
+        let root = self.widget(0).await;
+        let button = eventually("the confirmation dialog", UI_TIMEOUT, || async {
+            let button = by_test_id(&root, "confirm-disconnect").await?;
+            if button.is_displayed().await.map_err(|e| e.to_string())? {
+                Ok(button)
+            } else {
+                Err("the dialog is not open".to_owned())
+            }
+        })
+        .await;
+        button.click().await.expect("confirm the disconnect");
+    }
+
     /// Saves a PNG of the viewport under `target/e2e/screenshots/`.
     pub async fn screenshot(&self, name: &str) {
         let dir = env().artifacts.join("screenshots");

@@ -99,3 +99,16 @@ pub fn page_visible() -> bool {
         .and_then(|window| window.document())
         .is_some_and(|document| !document.hidden())
 }
+
+/// Moves focus to a row's action button inside the widget's shadow root.
+pub fn focus_action(host: &web_sys::HtmlElement, source: &str) {
+    use wasm_bindgen::JsCast;
+    let selector = format!("[data-source=\"{source}\"] [data-testid=\"source-action\"]");
+    if let Some(button) = host
+        .shadow_root()
+        .and_then(|root| root.query_selector(&selector).ok().flatten())
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = button.focus();
+    }
+}

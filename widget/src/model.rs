@@ -186,6 +186,14 @@ pub fn disconnect_notice(name: &str, status: ConnectionStatus) -> Notice {
     }
 }
 
+/// What disconnecting means, said before the user confirms.
+pub fn disconnect_consequence(name: &str) -> String {
+    format!(
+        "New data from {name} will stop coming to this service. Data already shared stays \
+         where it is. You can connect {name} again at any time."
+    )
+}
+
 /// Splits a page's query string (`?a=1&healthlink_source=oura&…`) into the
 /// flow result the edge appended, if complete, and the query without any
 /// `healthlink_*` parameter (for `history.replaceState`).

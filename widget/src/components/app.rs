@@ -9,6 +9,7 @@ use web_sys::{HtmlElement, MessageEvent, Window};
 
 use crate::api;
 use crate::browser;
+use crate::components::confirm_dialog::ConfirmDisconnect;
 use crate::components::load_error::LoadErrorPanel;
 use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
@@ -254,13 +255,27 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
         });
     };
 
+    // Disconnecting asks first; the answer comes back here.
+    let (asking, set_asking) = signal(None::<SourceConnection>);
+    let on_answer = Callback::new(move |confirmed: bool| {
+        let Some(source) = asking.get_untracked() else {
+            return;
+        };
+        set_asking.set(None);
+        // Focus back to the row's button, as modal dialogs must.
+        host.with_value(|host| browser::focus_action(host, &source.id));
+        if confirmed {
+            start_disconnect(source);
+        }
+    });
+
     let on_action = Callback::new(move |source: SourceConnection| {
         if busy.with_untracked(Option::is_some) {
             return;
         }
         match row_action(&source) {
             Some(RowAction::Connect | RowAction::Reconnect) => start_connect(source),
-            Some(RowAction::Disconnect) => start_disconnect(source),
+            Some(RowAction::Disconnect) => set_asking.set(Some(source)),
             None => {}
         }
     });
@@ -302,6 +317,7 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
                         .into_any()
                 }
             }}
+            <ConfirmDisconnect asking on_answer/>
         </section>
     }
 }

@@ -1,6 +1,7 @@
 //! The widget's views, one component per file.
 
 pub mod app;
+pub mod confirm_dialog;
 pub mod load_error;
 pub mod skeleton;
 pub mod source_row;
