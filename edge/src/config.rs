@@ -399,7 +399,7 @@ pub mod tests {
         (SECRET_THRYVE_AUTH_SECRET, "auth-secret-value"),
         (
             SECRET_THRYVE_WEBHOOK_SECRET,
-            "webhook-secret-0123456789abcdef",
+            "fake-webhook-secret-for-unit-tests",
         ),
     ];
 
@@ -444,7 +444,7 @@ pub mod tests {
             (SECRET_ROOK_SECRET_KEY, "secret-key"),
             (
                 SECRET_ROOK_WEBHOOK_SECRET,
-                "webhook-secret-0123456789abcdef",
+                "fake-webhook-secret-for-unit-tests",
             ),
         ];
         let config = parse(&secrets).unwrap();

@@ -93,15 +93,7 @@ async fn popup_allow(browser: &Browser, source: &str) {
         &format!("[data-source={source}] [data-testid=source-action]"),
     )
     .await;
-    let popup = eventually("the popup", UI_TIMEOUT, || async {
-        let windows = browser.client.windows().await.map_err(|e| e.to_string())?;
-        windows
-            .into_iter()
-            .find(|w| *w != main)
-            .ok_or("no popup".to_owned())
-    })
-    .await;
-    browser.client.switch_to_window(popup).await.unwrap();
+    browser.switch_to_popup(&main).await;
     let allow = eventually("Allow", UI_TIMEOUT, || async {
         browser
             .client

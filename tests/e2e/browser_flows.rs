@@ -101,19 +101,7 @@ async fn popup_flow(browser: &Browser, source: &str, allow: bool) {
     let main = browser.client.window().await.expect("main window");
     let root = browser.widget(0).await;
     click_action(&root, source).await;
-    let popup = eventually("the popup window", UI_TIMEOUT, || async {
-        let windows = browser.client.windows().await.map_err(|e| e.to_string())?;
-        windows
-            .into_iter()
-            .find(|w| *w != main)
-            .ok_or_else(|| "no popup yet".to_owned())
-    })
-    .await;
-    browser
-        .client
-        .switch_to_window(popup)
-        .await
-        .expect("switch to popup");
+    browser.switch_to_popup(&main).await;
     consent(browser, allow).await;
     browser
         .client
@@ -202,19 +190,7 @@ async fn closing_the_popup_early_says_so_and_changes_nothing() {
 
     let root = browser.widget(0).await;
     click_action(&root, "strava").await;
-    let popup = eventually("the popup window", UI_TIMEOUT, || async {
-        let windows = browser.client.windows().await.map_err(|e| e.to_string())?;
-        windows
-            .into_iter()
-            .find(|w| *w != main)
-            .ok_or_else(|| "no popup yet".to_owned())
-    })
-    .await;
-    browser
-        .client
-        .switch_to_window(popup)
-        .await
-        .expect("switch to popup");
+    browser.switch_to_popup(&main).await;
     consent_page_loaded(&browser).await;
     browser
         .client

@@ -96,6 +96,22 @@ impl Browser {
         .await
     }
 
+    /// Waits for a window other than `main` (the popup) and switches to it.
+    pub async fn switch_to_popup(&self, main: &fantoccini::wd::WindowHandle) {
+        let popup = eventually("the popup window", UI_TIMEOUT, || async {
+            let windows = self.client.windows().await.map_err(|e| e.to_string())?;
+            windows
+                .into_iter()
+                .find(|w| w != main)
+                .ok_or_else(|| "no popup yet".to_owned())
+        })
+        .await;
+        self.client
+            .switch_to_window(popup)
+            .await
+            .expect("switch to popup");
+    }
+
     /// Answers "Disconnect" in the first widget's confirmation dialog.
     pub async fn confirm_disconnect(&self) {
         let root = self.widget(0).await;

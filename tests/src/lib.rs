@@ -36,22 +36,10 @@ pub struct TestEnv {
     /// Loopback ports the emulators listen on.
     pub thryve_port: u16,
     pub rook_port: u16,
-    /// The aggregator credentials those edges were given, by variable name.
+    /// The aggregator credentials those edges were given, by variable name
+    /// (every entry of the run's secrets file but the two Healthlink keys).
     pub aggregator_secrets: Vec<(String, String)>,
 }
-
-/// The aggregator secrets xtask generates for a run; the emulators check
-/// the edges send exactly these.
-pub const AGGREGATOR_SECRETS: [&str; 8] = [
-    "THRYVE_USERNAME",
-    "THRYVE_PASSWORD",
-    "THRYVE_AUTH_ID",
-    "THRYVE_AUTH_SECRET",
-    "THRYVE_WEBHOOK_SECRET",
-    "ROOK_CLIENT_UUID",
-    "ROOK_SECRET_KEY",
-    "ROOK_WEBHOOK_SECRET",
-];
 
 impl TestEnv {
     pub fn host_origin(&self) -> String {
@@ -94,12 +82,21 @@ pub fn env() -> &'static TestEnv {
             rook_port: var("HEALTHLINK_ROOK_PORT")
                 .parse()
                 .expect("HEALTHLINK_ROOK_PORT is a port"),
-            aggregator_secrets: AGGREGATOR_SECRETS
-                .iter()
-                .map(|name| ((*name).to_owned(), var(name)))
-                .collect(),
+            aggregator_secrets: aggregator_secrets(&var("HEALTHLINK_TEST_ENV_FILE")),
         }
     })
+}
+
+/// The `NAME=value` lines of the run's secrets file (written by xtask and
+/// given to the edges), without the Healthlink keys.
+fn aggregator_secrets(path: &str) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("reading the test secrets {path}: {e}"))
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .filter(|(name, _)| !name.starts_with("HEALTHLINK_"))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
 }
 
 /// A name unique within this test run (for profiles, pages, users).

@@ -45,7 +45,7 @@ pub fn ensure_dev_vars() -> Result {
 }
 
 /// Aggregator credentials the test edges get; the emulators check that
-/// exactly these arrive. Names match `healthlink_tests::AGGREGATOR_SECRETS`.
+/// exactly these arrive (they read them from the same secrets file).
 pub const AGGREGATOR_SECRETS: [&str; 8] = [
     "THRYVE_USERNAME",
     "THRYVE_PASSWORD",

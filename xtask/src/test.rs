@@ -65,15 +65,7 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
     // Compile the suite before starting wrangler, so the servers do not sit
     // idle through a cold build.
     step("Building the end-to-end suite");
-    exec(toolchain.command("cargo").args([
-        "test",
-        "--quiet",
-        "--package",
-        "healthlink-tests",
-        "--test",
-        "e2e",
-        "--no-run",
-    ]))?;
+    exec(e2e_suite(toolchain).arg("--no-run"))?;
 
     let host_port = free_port()?;
     let thryve_port = free_port()?;
@@ -200,18 +192,9 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
     };
 
     step("End-to-end tests (HTTP + headless Chromium; sandbox, Thryve and ROOK edges)");
-    let mut suite = toolchain.command("cargo");
+    let mut suite = e2e_suite(toolchain);
     suite
-        .args([
-            "test",
-            "--quiet",
-            "--package",
-            "healthlink-tests",
-            "--test",
-            "e2e",
-            "--",
-            "--test-threads=2",
-        ])
+        .args(["--", "--test-threads=2"])
         .env("HEALTHLINK_EDGE_URL", base_url("sandbox"))
         .env("HEALTHLINK_THRYVE_EDGE_URL", base_url("thryve"))
         .env("HEALTHLINK_ROOK_EDGE_URL", base_url("rook"))
@@ -224,12 +207,10 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
         .env("HEALTHLINK_HOST_PORT", host_port.to_string())
         .env("HEALTHLINK_API_KEY", &secrets.api_key)
         .env("HEALTHLINK_SIGNING_KEY", &secrets.signing_key)
+        .env("HEALTHLINK_TEST_ENV_FILE", &env_file)
         .env("HEALTHLINK_ARTIFACTS", &artifacts)
         .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)
         .env("HEALTHLINK_CHROMEDRIVER", CHROMEDRIVER);
-    for (name, value) in &secrets.aggregator {
-        suite.env(name, value);
-    }
     let result = exec(&mut suite);
     let mut tails = String::new();
     for (_, wrangler, _) in &mut edges {
@@ -285,4 +266,18 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
         artifacts.join("screenshots").display()
     );
     Ok(())
+}
+
+/// `cargo test` of the end-to-end binary.
+fn e2e_suite(toolchain: &Toolchain) -> std::process::Command {
+    let mut command = toolchain.command("cargo");
+    command.args([
+        "test",
+        "--quiet",
+        "--package",
+        "healthlink-tests",
+        "--test",
+        "e2e",
+    ]);
+    command
 }

@@ -243,7 +243,7 @@ mod tests {
             api_base: "https://api.rook.test".into(),
             client_uuid: "client".into(),
             secret_key: "secret".into(),
-            webhook_secret: "webhook-secret-0123456789abcdef".into(),
+            webhook_secret: "fake-webhook-secret-for-unit-tests".into(),
         }
     }
 

@@ -398,7 +398,7 @@ mod tests {
             password: "pass".into(),
             auth_id: "app".into(),
             auth_secret: "appsecret".into(),
-            webhook_secret: "webhook-secret-0123456789abcdef".into(),
+            webhook_secret: "fake-webhook-secret-for-unit-tests".into(),
         }
     }
 
