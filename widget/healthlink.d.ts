@@ -51,6 +51,11 @@ export interface MountOptions {
   session: string;
   /** The edge's origin; defaults to where healthlink.js was loaded from. */
   edge?: string;
+  /**
+   * Language tag (`de`, `pt-BR`, …) used when the session has no locale;
+   * otherwise the browser's languages. Built in: en, de, es, fr, pt.
+   */
+  locale?: string;
   flow?: "popup" | "redirect";
   theme?: "light" | "dark" | "auto";
   onEvent?: (event: HealthlinkEvent) => void;

@@ -6,7 +6,9 @@
 // backend; assigning a new one takes effect without a remount), `edge` (the
 // edge's origin; defaults to where this file came from), `flow` (`popup`, the
 // default, or `redirect`), `theme` (`light`, the default, `dark` or `auto`,
-// which follows the system). Methods: `refresh()`. Events (bubbling, composed
+// which follows the system), `locale` (a language tag such as `de` or
+// `pt-BR`; the session's locale wins, the browser's languages come last;
+// English, German, Spanish, French and Portuguese are built in). Methods: `refresh()`. Events (bubbling, composed
 // CustomEvents with `{source, result, status}` in `detail`): healthlink:ready,
 // healthlink:connect, healthlink:disconnect, healthlink:error,
 // healthlink:exit, healthlink:session-expired. Types: healthlink.d.ts.
@@ -25,7 +27,7 @@ export const EVENTS = [
 ];
 
 class HealthlinkConnect extends HTMLElement {
-  static observedAttributes = ["session", "edge", "flow"];
+  static observedAttributes = ["session", "edge", "flow", "locale"];
 
   #handle = null;
   // Bumped on every (re)render request so a slow wasm load cannot mount a
@@ -76,7 +78,8 @@ class HealthlinkConnect extends HTMLElement {
     this.#unmount();
     const edge = this.getAttribute("edge") || scriptOrigin;
     const flow = this.getAttribute("flow") || "popup";
-    this.#handle = mount(this, edge, this.session, flow);
+    const locale = this.getAttribute("locale") || "";
+    this.#handle = mount(this, edge, this.session, flow, locale);
   }
 
   #unmount() {
@@ -93,9 +96,27 @@ class HealthlinkConnect extends HTMLElement {
     const root = this.shadowRoot || this.attachShadow({ mode: "open" });
     const message = document.createElement("p");
     message.setAttribute("role", "alert");
-    message.textContent = "The data source settings could not be loaded. Please reload the page.";
+    message.textContent = loadFailureText(this.getAttribute("locale"));
     root.replaceChildren(message);
   }
+}
+
+// Said in the user's language like everything else the widget shows (the
+// wasm, which holds the catalogs, is what failed to load).
+const LOAD_FAILURE = {
+  en: "The data source settings could not be loaded. Please reload the page.",
+  de: "Die Einstellungen für Datenquellen konnten nicht geladen werden. Bitte laden Sie die Seite neu.",
+  es: "No se pudo cargar la configuración de las fuentes de datos. Vuelve a cargar la página.",
+  fr: "Impossible de charger les réglages des sources de données. Veuillez recharger la page.",
+  pt: "Não foi possível carregar as configurações das fontes de dados. Recarregue a página.",
+};
+
+function loadFailureText(attribute) {
+  for (const tag of [attribute, ...(navigator.languages || [])]) {
+    const language = String(tag || "").toLowerCase().split(/[-_]/)[0];
+    if (LOAD_FAILURE[language]) return LOAD_FAILURE[language];
+  }
+  return LOAD_FAILURE.en;
 }
 
 if (!customElements.get("healthlink-connect")) {
@@ -105,7 +126,7 @@ if (!customElements.get("healthlink-connect")) {
 /**
  * Mounts a widget into `target`: the target itself if it is a
  * <healthlink-connect>, else a new one appended to it.
- * Options: {session, edge, flow, theme, onEvent}. `onEvent` gets
+ * Options: {session, edge, locale, theme, flow, onEvent}. `onEvent` gets
  * every healthlink:* event. Returns {element, refresh(), setSession(token),
  * unmount()}.
  */
@@ -115,7 +136,7 @@ function mountWidget(target, options = {}) {
   }
   const element =
     target.localName === "healthlink-connect" ? target : document.createElement("healthlink-connect");
-  for (const name of ["edge", "flow", "theme"]) {
+  for (const name of ["edge", "flow", "theme", "locale"]) {
     if (options[name] != null) element.setAttribute(name, String(options[name]));
   }
   element.setAttribute("session", options.session || "");

@@ -14,6 +14,9 @@ pub const VAR_ALLOWED_ORIGINS: &str = "HEALTHLINK_ALLOWED_ORIGINS";
 pub const VAR_RETURN_URLS: &str = "HEALTHLINK_RETURN_URLS";
 pub const VAR_APP_NAME: &str = "HEALTHLINK_APP_NAME";
 pub const VAR_UPSTREAM_TIMEOUT_MS: &str = "HEALTHLINK_UPSTREAM_TIMEOUT_MS";
+/// Where phone-only sources are connected: a link into the host's mobile app,
+/// with `{source}` standing for the source id.
+pub const VAR_PHONE_LINK: &str = "HEALTHLINK_PHONE_LINK";
 pub const SECRET_API_KEY: &str = "HEALTHLINK_API_KEY";
 pub const SECRET_SIGNING_KEY: &str = "HEALTHLINK_SIGNING_KEY";
 
@@ -105,6 +108,9 @@ pub struct Config {
     pub app_name: String,
     /// The time limit of one upstream call.
     pub upstream_timeout_ms: u32,
+    /// Deep link into the host's mobile app for phone-only sources, with
+    /// `{source}` for the source id; the widget shows it as a QR code.
+    pub phone_link: Option<String>,
     /// Bearer key of the host's backend for the server-to-server API.
     pub api_key: String,
     /// HMAC key for session tokens and return states.
@@ -120,6 +126,7 @@ impl std::fmt::Debug for Config {
             .field("return_urls", &self.return_urls)
             .field("app_name", &self.app_name)
             .field("upstream_timeout_ms", &self.upstream_timeout_ms)
+            .field("phone_link", &self.phone_link)
             .finish_non_exhaustive()
     }
 }
@@ -216,6 +223,35 @@ fn parse_base_url(value: &str) -> Option<String> {
         .then(|| url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// A phone link must open the host's app or web page, never run script:
+/// `https:` (universal / app links) or a custom app scheme, with a host or
+/// path and no credentials. The QR code shows whatever is configured, so the
+/// check is strict.
+fn phone_link_ok(template: &str) -> bool {
+    let Ok(url) = url::Url::parse(&template.replace("{source}", "apple_health")) else {
+        return false;
+    };
+    let forbidden = [
+        "http",
+        "javascript",
+        "data",
+        "vbscript",
+        "file",
+        "blob",
+        "about",
+        "ftp",
+        "ws",
+        "wss",
+    ];
+    let scheme_ok = url.scheme() == "https" || !forbidden.contains(&url.scheme());
+    let target = url.host_str().is_some() || !url.path().trim_matches('/').is_empty();
+    scheme_ok
+        && target
+        && url.username().is_empty()
+        && url.password().is_none()
+        && (url.scheme() != "https" || url.host_str().is_some())
+}
+
 impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut reader = Reader {
@@ -287,6 +323,19 @@ impl Config {
                 }
             },
         };
+        let phone_link = (reader.lookup)(VAR_PHONE_LINK)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+            .and_then(|value| {
+                if phone_link_ok(&value) {
+                    return Some(value);
+                }
+                reader.problem(format!(
+                    "{VAR_PHONE_LINK} is {value:?}; use an https:// link or an app link \
+                     like myapp://connect/{{source}} ({{source}} is replaced by the source id)."
+                ));
+                None
+            });
         let api_key = reader.secret(SECRET_API_KEY, MIN_API_KEY_LEN);
         let signing_key = reader.secret(SECRET_SIGNING_KEY, MIN_SIGNING_KEY_LEN);
         match aggregator {
@@ -296,6 +345,7 @@ impl Config {
                 return_urls,
                 app_name,
                 upstream_timeout_ms,
+                phone_link,
                 api_key,
                 signing_key,
             }),
@@ -390,6 +440,32 @@ pub mod tests {
         assert!(short.contains(SECRET_SIGNING_KEY), "{short}");
         assert!(!short.contains("short-secret-value"), "{short}");
         assert!(!format!("{:?}", test_config()).contains(TEST_API_KEY));
+    }
+
+    #[test]
+    fn phone_links_open_an_app_and_never_run_script() {
+        let phone = |value: &str| parse(&[(VAR_PHONE_LINK, value)]).map(|c| c.phone_link);
+        for ok in [
+            "https://app.example.com/connect/{source}",
+            "acme-health://connect?source={source}",
+            "acme://open",
+        ] {
+            assert_eq!(phone(ok), Ok(Some(ok.to_owned())), "{ok}");
+        }
+        assert_eq!(phone("  "), Ok(None));
+        for bad in [
+            "javascript:alert(1)//{source}",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>x</script>",
+            "http://app.example.com/{source}",
+            "https://user:pw@app.example.com/",
+            "vbscript:x",
+            "no scheme at all",
+            "https:///path-only",
+        ] {
+            let error = phone(bad).unwrap_err().message();
+            assert!(error.contains(VAR_PHONE_LINK), "{bad}: {error}");
+        }
     }
 
     const THRYVE_SECRETS: [(&str, &str); 5] = [

@@ -1,7 +1,9 @@
 //! The status list the widget shows, and reconciliation with the
 //! aggregator's own view.
 
-use healthlink_shared::{CATALOG, ConnectionStatus, ConnectionsResponse, SourceConnection};
+use healthlink_shared::{
+    CATALOG, ConnectionStatus, ConnectionsResponse, SourceConnection, SourceKind,
+};
 
 use crate::time::rfc3339_from_unix_ms;
 use crate::user_state::StoredStatus;
@@ -9,7 +11,13 @@ use crate::user_state::StoredStatus;
 /// One entry per catalog source the session offers, in catalog order. A
 /// source with no stored row has never been connected: `disconnected`, with
 /// no timestamp. Stored rows for sources no longer in the catalog are ignored.
-pub fn status_list(stored: &[StoredStatus], offers: impl Fn(&str) -> bool) -> ConnectionsResponse {
+/// Phone-only sources carry `phone_link` (the configured template with
+/// `{source}` filled in), when there is one.
+pub fn status_list(
+    stored: &[StoredStatus],
+    offers: impl Fn(&str) -> bool,
+    phone_link: Option<&str>,
+) -> ConnectionsResponse {
     let sources = CATALOG
         .iter()
         .filter(|source| offers(source.id))
@@ -24,10 +32,16 @@ pub fn status_list(stored: &[StoredStatus], offers: impl Fn(&str) -> bool) -> Co
                 error: row
                     .filter(|row| row.status == ConnectionStatus::Error)
                     .and_then(|row| row.error.clone()),
+                phone_link: phone_link
+                    .filter(|_| source.kind == SourceKind::Mobile)
+                    .map(|template| template.replace("{source}", source.id)),
             }
         })
         .collect();
-    ConnectionsResponse { sources }
+    ConnectionsResponse {
+        sources,
+        locale: None,
+    }
 }
 
 /// Sources whose stored status is `connected` or `pending`: the ones an
@@ -82,7 +96,7 @@ mod tests {
 
     #[test]
     fn new_user_sees_every_source_disconnected() {
-        let list = status_list(&[], |_| true);
+        let list = status_list(&[], |_| true, None);
         assert_eq!(list.sources.len(), CATALOG.len());
         assert!(
             list.sources
@@ -100,7 +114,7 @@ mod tests {
             row("garmin", ConnectionStatus::Error),
             row("retired_source", ConnectionStatus::Connected),
         ];
-        let list = status_list(&stored, |id| id == "oura" || id == "garmin");
+        let list = status_list(&stored, |id| id == "oura" || id == "garmin", None);
         assert_eq!(list.sources.len(), 2);
         assert_eq!(list.sources[0].id, "garmin");
         assert_eq!(
@@ -115,6 +129,23 @@ mod tests {
         assert_eq!(
             list.sources[1].updated_at.as_deref(),
             Some("1970-01-01T00:00:00.000Z")
+        );
+    }
+
+    #[test]
+    fn phone_only_sources_carry_the_phone_link() {
+        let list = status_list(&[], |_| true, Some("acme://connect/{source}"));
+        for source in &list.sources {
+            let expected = (source.kind == SourceKind::Mobile)
+                .then(|| format!("acme://connect/{}", source.id));
+            assert_eq!(source.phone_link, expected, "{}", source.id);
+        }
+        assert!(list.sources.iter().any(|s| s.phone_link.is_some()));
+        assert!(
+            status_list(&[], |_| true, None)
+                .sources
+                .iter()
+                .all(|s| s.phone_link.is_none())
         );
     }
 

@@ -247,10 +247,9 @@ async fn dispatch(ctx: &Ctx<'_>, url: &worker::Url, body: String) -> Result<Resp
         Route::Connections => {
             let session = ctx.session(Scope::Read)?;
             let user = session.user()?;
-            json(
-                200,
-                &list_connections(ctx, &user, |id| session.offers(id)).await?,
-            )
+            let mut list = list_connections(ctx, &user, |id| session.offers(id)).await?;
+            list.locale = session.loc.clone();
+            json(200, &list)
         }
         Route::Connect(source) => {
             let session = ctx.session(Scope::Connect)?;
@@ -327,9 +326,11 @@ async fn list_connections(
             console_error!("status check failed; showing the last known statuses");
         }
     }
-    Ok(status_list(&stored, |id| {
-        offers(id) && find_source(id).is_some_and(|source| aggregator.offers(source))
-    }))
+    Ok(status_list(
+        &stored,
+        |id| offers(id) && find_source(id).is_some_and(|source| aggregator.offers(source)),
+        ctx.config.phone_link.as_deref(),
+    ))
 }
 
 /// Asks the aggregator for the user's statuses (one call) and records what

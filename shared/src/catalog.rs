@@ -13,6 +13,21 @@ pub enum SourceKind {
     Mobile,
 }
 
+impl SourceKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Oauth => "oauth",
+            Self::Mobile => "mobile",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Oauth, Self::Mobile]
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+    }
+}
+
 /// One entry of the source catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SourceInfo {
@@ -83,6 +98,16 @@ mod tests {
                 source.id
             );
         }
+    }
+
+    #[test]
+    fn kind_spelling_matches_serde() {
+        for kind in [SourceKind::Oauth, SourceKind::Mobile] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(SourceKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(SourceKind::parse("Mobile"), None);
     }
 
     #[test]

@@ -58,12 +58,20 @@ pub struct SourceConnection {
     /// A sentence a person can act on, present when `status` is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For phone-only sources: the link into the host's mobile app where the
+    /// user connects it (the widget shows it with a QR code). Present when
+    /// the edge has one configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_link: Option<String>,
 }
 
 /// Body of `GET /v1/connections`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionsResponse {
     pub sources: Vec<SourceConnection>,
+    /// The session's locale, if it has one: the widget speaks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 #[cfg(test)]

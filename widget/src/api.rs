@@ -2,13 +2,11 @@
 //! a `LoadError`.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use healthlink_shared::{
-    ConnectRequest, ConnectResponse, ConnectionStatus, ConnectionsResponse, DisconnectResponse,
-    Flow, Problem,
-};
-use serde::de::DeserializeOwned;
+use healthlink_shared::{ConnectionStatus, ConnectionsResponse, Flow};
+use wasm_bindgen::JsValue;
 
 use crate::model::{LoadError, WidgetConfig};
+use crate::wire;
 
 fn authorized(builder: RequestBuilder, config: &WidgetConfig) -> RequestBuilder {
     builder.header("authorization", &format!("Bearer {}", config.session))
@@ -16,7 +14,7 @@ fn authorized(builder: RequestBuilder, config: &WidgetConfig) -> RequestBuilder 
 
 pub async fn fetch_connections(config: &WidgetConfig) -> Result<ConnectionsResponse, LoadError> {
     let request = authorized(Request::get(&config.url("/v1/connections")), config);
-    read(request.send().await).await
+    read(request.send().await, wire::connections).await
 }
 
 /// Asks the edge for the URL that starts connecting `source`.
@@ -26,15 +24,14 @@ pub async fn connect(
     flow: Flow,
     return_url: Option<String>,
 ) -> Result<String, LoadError> {
-    let body = ConnectRequest { flow, return_url };
     let request = authorized(
         Request::post(&config.url(&format!("/v1/connections/{source}/connect"))),
         config,
     )
-    .json(&body)
+    .header("content-type", "application/json")
+    .body(wire::connect_body(flow, return_url.as_deref()))
     .map_err(|_| LoadError::Unexpected(0))?;
-    let answer: ConnectResponse = read(request.send().await).await?;
-    Ok(answer.url)
+    read(request.send().await, wire::connect_url).await
 }
 
 pub async fn disconnect(
@@ -45,25 +42,30 @@ pub async fn disconnect(
         Request::post(&config.url(&format!("/v1/connections/{source}/disconnect"))),
         config,
     );
-    let answer: DisconnectResponse = read(request.send().await).await?;
-    Ok(answer.status)
+    read(request.send().await, wire::disconnect_status).await
 }
 
-async fn read<T: DeserializeOwned>(
+async fn read<T>(
     sent: Result<Response, gloo_net::Error>,
+    shape: impl FnOnce(&JsValue) -> Option<T>,
 ) -> Result<T, LoadError> {
     // A network failure and a CORS refusal look the same from here: the
     // browser hides the difference on purpose.
     let response = sent.map_err(|_| LoadError::Unreachable)?;
     let status = response.status();
+    let body = response
+        .text()
+        .await
+        .ok()
+        .and_then(|text| wire::parse(&text));
     if response.ok() {
-        return response
-            .json()
-            .await
-            .map_err(|_| LoadError::Unexpected(status));
+        return body
+            .as_ref()
+            .and_then(shape)
+            .ok_or(LoadError::Unexpected(status));
     }
-    match response.json::<Problem>().await {
-        Ok(problem) => Err(LoadError::Problem(problem)),
-        Err(_) => Err(LoadError::Unexpected(status)),
+    match body.as_ref().and_then(wire::problem) {
+        Some(problem) => Err(LoadError::Problem(problem)),
+        None => Err(LoadError::Unexpected(status)),
     }
 }

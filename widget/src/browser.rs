@@ -83,7 +83,7 @@ pub fn replace_search(search: &str) {
 /// and crosses shadow boundaries, so hosts can listen on the element or any
 /// ancestor.
 pub fn emit(host: &web_sys::HtmlElement, event: &crate::model::HostEvent) {
-    let detail = js_sys::JSON::parse(&event.detail_json()).unwrap_or(wasm_bindgen::JsValue::NULL);
+    let detail = crate::wire::event_detail(event);
     let init = web_sys::CustomEventInit::new();
     init.set_bubbles(true);
     init.set_composed(true);
@@ -91,6 +91,20 @@ pub fn emit(host: &web_sys::HtmlElement, event: &crate::model::HostEvent) {
     if let Ok(custom) = web_sys::CustomEvent::new_with_event_init_dict(&event.name(), &init) {
         let _ = host.dispatch_event(&custom);
     }
+}
+
+/// The browser's languages, most preferred first (`navigator.languages`).
+pub fn preferred_languages() -> Vec<String> {
+    window()
+        .map(|window| {
+            window
+                .navigator()
+                .languages()
+                .iter()
+                .filter_map(|language| language.as_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether the page is visible (not a background tab).

@@ -6,7 +6,9 @@
 //! meet. Plain state logic lives in `model` and is tested natively; `api` is
 //! the only code that knows the edge's URLs; `components` are thin views.
 
+pub mod i18n;
 pub mod model;
+pub mod qr;
 
 #[cfg(target_arch = "wasm32")]
 mod api;
@@ -16,6 +18,8 @@ mod browser;
 mod components;
 #[cfg(target_arch = "wasm32")]
 mod mount;
+#[cfg(target_arch = "wasm32")]
+mod wire;
 
 #[cfg(target_arch = "wasm32")]
 pub use mount::{WidgetHandle, mount};

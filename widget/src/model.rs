@@ -6,6 +6,8 @@ use healthlink_shared::{
     SourceConnection, SourceKind,
 };
 
+use crate::i18n::Catalog;
+
 /// What the widget configuration says: where the edge is, who the user is,
 /// and how connect flows open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +38,7 @@ impl WidgetConfig {
     }
 }
 
-/// Why loading the list failed, as far as a person needs to know.
+/// Why a request to the edge failed, as far as a person needs to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadError {
     /// The edge could not be reached at all (offline, down, blocked by CORS).
@@ -48,33 +50,36 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    /// A sentence a person can act on.
-    pub fn message(&self) -> String {
-        match self {
-            Self::Unreachable => {
-                "We can't reach the connection service right now. Check your internet \
-                 connection and try again."
-                    .to_owned()
-            }
-            Self::Problem(problem) if problem.status == 401 => {
-                "Your session has ended. Reload the page to sign in again.".to_owned()
-            }
-            Self::Problem(problem) => match &problem.detail {
-                Some(detail) => format!("{} {detail}", sentence(&problem.title)),
-                None => sentence(&problem.title),
+    /// A sentence a person can act on, in the widget's language. The edge's
+    /// own `title`/`detail` are English and written for developers (they
+    /// name configuration variables), so the widget speaks from the code.
+    pub fn message(&self, t: &Catalog) -> String {
+        let text = match self {
+            Self::Unreachable => t.error_unreachable,
+            Self::Problem(problem) if problem.status == 401 => t.error_session_ended,
+            Self::Problem(problem) => match problem.code.as_str() {
+                "rate_limited" => t.error_rate_limited,
+                "upstream_unavailable" => t.error_upstream_unavailable,
+                "source_expired" => t.error_source_expired,
+                "origin_not_allowed" | "forbidden" | "missing_scope" | "source_not_allowed" => {
+                    t.error_not_allowed
+                }
+                "upstream_refused" | "misconfigured" | "internal_error" => t.error_service,
+                _ => t.error_generic,
             },
-            Self::Unexpected(status) => {
-                format!("The connection service answered unexpectedly (HTTP {status}). Try again.")
-            }
-        }
+            Self::Unexpected(_) => t.error_generic,
+        };
+        text.to_owned()
     }
-}
 
-fn sentence(title: &str) -> String {
-    if title.ends_with('.') {
-        title.to_owned()
-    } else {
-        format!("{title}.")
+    /// The code reported to the host page: the edge's problem code, or
+    /// `unreachable` / `unexpected`.
+    pub fn code(&self) -> String {
+        match self {
+            Self::Unreachable => "unreachable".to_owned(),
+            Self::Problem(problem) => problem.code.clone(),
+            Self::Unexpected(_) => "unexpected".to_owned(),
+        }
     }
 }
 
@@ -86,15 +91,44 @@ pub enum LoadState {
     Failed(LoadError),
 }
 
-/// The badge text for a status.
-pub fn status_label(status: ConnectionStatus) -> &'static str {
-    match status {
-        ConnectionStatus::Connected => "Connected",
-        ConnectionStatus::Disconnected => "Not connected",
-        ConnectionStatus::Expired => "Expired — reconnect",
-        ConnectionStatus::Pending => "Pending",
-        ConnectionStatus::Error => "Error",
+/// How a row's badge looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadgeTone {
+    Connected,
+    Attention,
+    Busy,
+    Plain,
+}
+
+/// The badge of a row: its text and tone. `disconnecting` is the optimistic
+/// state between the user's confirmation and the edge's answer.
+pub fn badge(
+    status: ConnectionStatus,
+    disconnecting: bool,
+    t: &Catalog,
+) -> (&'static str, BadgeTone) {
+    if disconnecting {
+        return (t.status_disconnecting, BadgeTone::Busy);
     }
+    match status {
+        ConnectionStatus::Connected => (t.status_connected, BadgeTone::Connected),
+        ConnectionStatus::Disconnected => (t.status_disconnected, BadgeTone::Plain),
+        ConnectionStatus::Expired => (t.status_expired, BadgeTone::Attention),
+        // Pending is a disconnect the aggregator has not confirmed yet.
+        ConnectionStatus::Pending => (t.status_disconnecting, BadgeTone::Busy),
+        ConnectionStatus::Error => (t.status_error, BadgeTone::Attention),
+    }
+}
+
+/// The line under a row in `error` state: the reason the host's backend
+/// recorded, or a general one.
+pub fn row_reason(source: &SourceConnection, t: &Catalog) -> Option<String> {
+    (source.status == ConnectionStatus::Error).then(|| {
+        source
+            .error
+            .clone()
+            .unwrap_or_else(|| t.error_reason.to_owned())
+    })
 }
 
 /// The one action a row offers.
@@ -103,28 +137,79 @@ pub enum RowAction {
     Connect,
     Reconnect,
     Disconnect,
+    /// Phone-only sources: show the QR code and link into the host's app.
+    ConnectOnPhone,
 }
 
 impl RowAction {
-    pub fn label(self) -> &'static str {
+    pub fn label(self, t: &Catalog) -> &'static str {
         match self {
-            Self::Connect => "Connect",
-            Self::Reconnect => "Reconnect",
-            Self::Disconnect => "Disconnect",
+            Self::Connect => t.connect,
+            Self::Reconnect => t.reconnect,
+            Self::Disconnect => t.disconnect,
+            Self::ConnectOnPhone => t.connect_on_phone,
+        }
+    }
+
+    /// The button's accessible name, which says which source it is for.
+    pub fn accessible_label(self, name: &str, t: &Catalog) -> String {
+        let template = match self {
+            Self::Connect => t.connect_named,
+            Self::Reconnect => t.reconnect_named,
+            Self::Disconnect => t.disconnect_named,
+            Self::ConnectOnPhone => t.connect_on_phone_named,
+        };
+        t.fill(template, name)
+    }
+
+    /// A stable name for tests and host styling (`data-action`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Reconnect => "reconnect",
+            Self::Disconnect => "disconnect",
+            Self::ConnectOnPhone => "phone",
         }
     }
 }
 
-/// Phone-only sources have no browser action unless they are connected
-/// (then they can still be disconnected from here).
+/// Connected (or disconnecting) sources can be disconnected from here, even
+/// phone-only ones. Otherwise phone-only sources are connected in the host's
+/// app: with a phone link the row offers the QR code, without one it only
+/// says where to go.
 pub fn row_action(source: &SourceConnection) -> Option<RowAction> {
     match (source.kind, source.status) {
         (_, ConnectionStatus::Connected | ConnectionStatus::Pending) => Some(RowAction::Disconnect),
-        (SourceKind::Mobile, _) => None,
+        (SourceKind::Mobile, _) => source
+            .phone_link
+            .as_ref()
+            .map(|_| RowAction::ConnectOnPhone),
         (SourceKind::Oauth, ConnectionStatus::Expired | ConnectionStatus::Error) => {
             Some(RowAction::Reconnect)
         }
         (SourceKind::Oauth, ConnectionStatus::Disconnected) => Some(RowAction::Connect),
+    }
+}
+
+/// The phone link as the widget will show it. The edge accepts only
+/// https:// and app links; this second check keeps a link that runs script
+/// out of an `href` even if the edge were misconfigured.
+pub fn safe_phone_link(link: &str) -> Option<&str> {
+    let scheme = link.split_once(':')?.0.trim().to_ascii_lowercase();
+    let script = ["javascript", "data", "vbscript", "file", "blob"];
+    let plain = !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    (plain && !script.contains(&scheme.as_str())).then_some(link)
+}
+
+/// Records `status` for `source` in a loaded list, so the row shows the
+/// edge's answer at once, before the list is re-read.
+pub fn apply_status(list: &mut ConnectionsResponse, source: &str, status: ConnectionStatus) {
+    if let Some(row) = list.sources.iter_mut().find(|row| row.id == source) {
+        row.status = status;
+        row.error = None;
     }
 }
 
@@ -144,54 +229,53 @@ pub struct Notice {
 }
 
 /// The notice after a flow ends.
-pub fn outcome_notice(name: &str, action: FlowAction, result: FlowResult) -> Notice {
-    let (text, tone) = match (action, result) {
-        (_, FlowResult::Connected) => (format!("{name} is connected."), Tone::Success),
-        (_, FlowResult::Disconnected) => (format!("{name} is disconnected."), Tone::Success),
-        (FlowAction::Connect, FlowResult::Cancelled) => (
-            format!("{name} was not connected. You can try again at any time."),
-            Tone::Neutral,
-        ),
+pub fn outcome_notice(name: &str, action: FlowAction, result: FlowResult, t: &Catalog) -> Notice {
+    let (template, tone) = match (action, result) {
+        (_, FlowResult::Connected) => (t.notice_connected, Tone::Success),
+        (_, FlowResult::Disconnected) => (t.notice_disconnected, Tone::Success),
+        (FlowAction::Connect, FlowResult::Cancelled) => (t.notice_connect_cancelled, Tone::Neutral),
         (FlowAction::Disconnect, FlowResult::Cancelled) => {
-            (format!("{name} is still connected."), Tone::Neutral)
+            (t.notice_disconnect_cancelled, Tone::Neutral)
         }
-        (FlowAction::Connect, FlowResult::Failed) => (
-            format!("Connecting {name} did not work. Please try again."),
-            Tone::Problem,
-        ),
-        (FlowAction::Disconnect, FlowResult::Failed) => (
-            format!("Disconnecting {name} did not work. Please try again."),
-            Tone::Problem,
-        ),
+        (FlowAction::Connect, FlowResult::Failed) => (t.notice_connect_failed, Tone::Problem),
+        (FlowAction::Disconnect, FlowResult::Failed) => (t.notice_disconnect_failed, Tone::Problem),
     };
-    Notice { text, tone }
+    Notice {
+        text: t.fill(template, name),
+        tone,
+    }
 }
 
 /// The notice when the user closes the popup before finishing.
-pub fn popup_closed_notice(name: &str) -> Notice {
+pub fn popup_closed_notice(name: &str, t: &Catalog) -> Notice {
     Notice {
-        text: format!("The {name} window was closed before finishing. Nothing changed."),
+        text: t.fill(t.notice_popup_closed, name),
         tone: Tone::Neutral,
     }
 }
 
 /// The notice after a disconnect request was answered.
-pub fn disconnect_notice(name: &str, status: ConnectionStatus) -> Notice {
+pub fn disconnect_notice(name: &str, status: ConnectionStatus, t: &Catalog) -> Notice {
     match status {
         ConnectionStatus::Pending => Notice {
-            text: format!("{name} is being disconnected. This can take a while."),
+            text: t.fill(t.notice_disconnect_pending, name),
             tone: Tone::Neutral,
         },
-        _ => outcome_notice(name, FlowAction::Disconnect, FlowResult::Disconnected),
+        _ => outcome_notice(name, FlowAction::Disconnect, FlowResult::Disconnected, t),
     }
 }
 
-/// What disconnecting means, said before the user confirms.
-pub fn disconnect_consequence(name: &str) -> String {
-    format!(
-        "New data from {name} will stop coming to this service. Data already shared stays \
-         where it is. You can connect {name} again at any time."
-    )
+/// The notice when a request about `name` failed: what went wrong and,
+/// for a disconnect, that nothing changed.
+pub fn failure_notice(name: &str, action: FlowAction, error: &LoadError, t: &Catalog) -> Notice {
+    let mut text = error.message(t);
+    if action == FlowAction::Disconnect {
+        text = format!("{} {text}", t.fill(t.notice_disconnect_failed, name));
+    }
+    Notice {
+        text,
+        tone: Tone::Problem,
+    }
 }
 
 /// Splits a page's query string (`?a=1&healthlink_source=oura&…`) into the
@@ -230,10 +314,9 @@ pub fn take_result_params(search: &str) -> (Option<FlowOutcome>, String) {
 /// What the widget tells the host page: a `healthlink:<kind>` DOM event on
 /// the element (and the `onEvent` callback of `Healthlink.mount`), with this
 /// as its `detail`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostEvent {
     /// `ready`, `connect`, `disconnect`, `error`, `exit`, `session-expired`.
-    #[serde(skip)]
     pub kind: &'static str,
     /// The source id the event is about, if any.
     pub source: Option<String>,
@@ -243,10 +326,8 @@ pub struct HostEvent {
     /// The source's status afterwards, when known.
     pub status: Option<ConnectionStatus>,
     /// For errors: the edge's problem code (or `unreachable`, `unexpected`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// For errors: the sentence the widget shows.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
@@ -295,12 +376,8 @@ impl HostEvent {
 
     /// A request failed. An expired session is its own event, so the host
     /// knows to hand the widget a new token (`element.session = …`).
-    pub fn error(source: Option<&str>, error: &LoadError) -> Self {
-        let code = match error {
-            LoadError::Unreachable => "unreachable".to_owned(),
-            LoadError::Problem(problem) => problem.code.clone(),
-            LoadError::Unexpected(_) => "unexpected".to_owned(),
-        };
+    pub fn error(source: Option<&str>, error: &LoadError, t: &Catalog) -> Self {
+        let code = error.code();
         let (kind, result) = if code == "session_expired" {
             ("session-expired", "session_expired")
         } else {
@@ -308,7 +385,7 @@ impl HostEvent {
         };
         Self {
             code: Some(code),
-            message: Some(error.message()),
+            message: Some(error.message(t)),
             ..Self::new(kind, source, result)
         }
     }
@@ -316,10 +393,6 @@ impl HostEvent {
     /// The DOM event name.
     pub fn name(&self) -> String {
         format!("healthlink:{}", self.kind)
-    }
-
-    pub fn detail_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
     }
 }
 
@@ -334,18 +407,23 @@ pub fn monogram(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Locale;
+
+    fn en() -> &'static Catalog {
+        Locale::En.catalog()
+    }
 
     #[test]
     fn host_events_carry_source_result_and_status() {
         let event = HostEvent::connect("oura", FlowResult::Connected);
         assert_eq!(event.name(), "healthlink:connect");
         assert_eq!(
-            event.detail_json(),
-            r#"{"source":"oura","result":"connected","status":"connected"}"#
+            (event.source.as_deref(), event.result.as_str(), event.status),
+            (Some("oura"), "connected", Some(ConnectionStatus::Connected))
         );
         assert_eq!(
-            HostEvent::connect("oura", FlowResult::Cancelled).detail_json(),
-            r#"{"source":"oura","result":"cancelled","status":null}"#
+            HostEvent::connect("oura", FlowResult::Cancelled).status,
+            None
         );
         assert_eq!(
             HostEvent::disconnect("garmin", ConnectionStatus::Pending).result,
@@ -363,13 +441,13 @@ mod tests {
             "Session expired",
             None,
         ));
-        let event = HostEvent::error(None, &expired);
+        let event = HostEvent::error(None, &expired, en());
         assert_eq!(event.name(), "healthlink:session-expired");
         assert_eq!(event.code.as_deref(), Some("session_expired"));
-        let down = HostEvent::error(Some("oura"), &LoadError::Unreachable);
+        let down = HostEvent::error(Some("oura"), &LoadError::Unreachable, en());
         assert_eq!(down.name(), "healthlink:error");
         assert_eq!(down.code.as_deref(), Some("unreachable"));
-        assert!(down.detail_json().contains("\"message\":\"We can't reach"));
+        assert!(down.message.unwrap().starts_with("We can't reach"));
     }
 
     #[test]
@@ -384,26 +462,39 @@ mod tests {
         assert_eq!(WidgetConfig::new("e", "s", "Redirect").flow, Flow::Redirect);
     }
 
-    #[test]
-    fn messages_are_sentences_without_internals() {
-        assert!(LoadError::Unreachable.message().contains("can't reach"));
-        let unauthorized = Problem::new(401, "unauthorized", "Not signed in", None);
-        assert!(
-            LoadError::Problem(unauthorized)
-                .message()
-                .contains("session has ended")
-        );
-        let forbidden = Problem::new(
-            403,
-            "origin_not_allowed",
+    fn problem(status: u16, code: &str) -> LoadError {
+        LoadError::Problem(Problem::new(
+            status,
+            code,
             "Origin not allowed",
             Some("This page's origin is not in HEALTHLINK_ALLOWED_ORIGINS.".into()),
+        ))
+    }
+
+    #[test]
+    fn messages_speak_from_the_code_and_keep_internals_out() {
+        let check = |error: LoadError, expected: &str| assert_eq!(error.message(en()), expected);
+        check(LoadError::Unreachable, en().error_unreachable);
+        check(problem(401, "unauthorized"), en().error_session_ended);
+        check(problem(401, "session_expired"), en().error_session_ended);
+        check(problem(403, "origin_not_allowed"), en().error_not_allowed);
+        check(problem(429, "rate_limited"), en().error_rate_limited);
+        check(
+            problem(503, "upstream_unavailable"),
+            en().error_upstream_unavailable,
         );
+        check(problem(409, "source_expired"), en().error_source_expired);
+        check(problem(502, "upstream_refused"), en().error_service);
+        check(problem(400, "something_new"), en().error_generic);
+        check(LoadError::Unexpected(502), en().error_generic);
+        for locale in Locale::ALL {
+            let text = problem(403, "origin_not_allowed").message(locale.catalog());
+            assert!(!text.contains("HEALTHLINK_"), "{text}");
+        }
         assert_eq!(
-            LoadError::Problem(forbidden).message(),
-            "Origin not allowed. This page's origin is not in HEALTHLINK_ALLOWED_ORIGINS."
+            Locale::De.catalog().error_unreachable,
+            LoadError::Unreachable.message(Locale::De.catalog())
         );
-        assert!(LoadError::Unexpected(502).message().contains("502"));
     }
 
     fn source(kind: SourceKind, status: ConnectionStatus) -> SourceConnection {
@@ -414,6 +505,7 @@ mod tests {
             status,
             updated_at: None,
             error: None,
+            phone_link: None,
         }
     }
 
@@ -429,6 +521,95 @@ mod tests {
         check(SourceKind::Oauth, Pending, Some(RowAction::Disconnect));
         check(SourceKind::Mobile, Disconnected, None);
         check(SourceKind::Mobile, Connected, Some(RowAction::Disconnect));
+        let phone = SourceConnection {
+            phone_link: Some("acme://connect/apple_health".into()),
+            ..source(SourceKind::Mobile, Disconnected)
+        };
+        assert_eq!(row_action(&phone), Some(RowAction::ConnectOnPhone));
+        assert_eq!(
+            RowAction::ConnectOnPhone.accessible_label("Apple Health", en()),
+            "Connect Apple Health on your phone"
+        );
+    }
+
+    #[test]
+    fn badges_show_the_optimistic_state_first() {
+        use ConnectionStatus::*;
+        assert_eq!(
+            badge(Connected, false, en()),
+            ("Connected", BadgeTone::Connected)
+        );
+        assert_eq!(
+            badge(Connected, true, en()),
+            ("Disconnecting…", BadgeTone::Busy)
+        );
+        assert_eq!(
+            badge(Pending, false, en()),
+            ("Disconnecting…", BadgeTone::Busy)
+        );
+        assert_eq!(badge(Expired, false, en()).1, BadgeTone::Attention);
+        assert_eq!(badge(Disconnected, false, en()).0, "Not connected");
+    }
+
+    #[test]
+    fn phone_links_that_run_script_are_never_shown() {
+        for ok in [
+            "https://app.example.com/c/oura",
+            "acme-health://connect/apple_health",
+        ] {
+            assert_eq!(safe_phone_link(ok), Some(ok));
+        }
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "data:text/html,x",
+            "vbscript:x",
+            "no-scheme",
+            "java script:x",
+        ] {
+            assert_eq!(safe_phone_link(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_answered_disconnect_shows_at_once() {
+        let mut list = ConnectionsResponse {
+            sources: vec![SourceConnection {
+                id: "oura".into(),
+                error: Some("old".into()),
+                ..source(SourceKind::Oauth, ConnectionStatus::Connected)
+            }],
+            locale: None,
+        };
+        apply_status(&mut list, "oura", ConnectionStatus::Disconnected);
+        assert_eq!(list.sources[0].status, ConnectionStatus::Disconnected);
+        assert_eq!(list.sources[0].error, None);
+        apply_status(&mut list, "garmin", ConnectionStatus::Connected);
+        assert_eq!(list.sources.len(), 1);
+    }
+
+    #[test]
+    fn error_rows_give_a_reason() {
+        let failed = source(SourceKind::Oauth, ConnectionStatus::Error);
+        assert_eq!(
+            row_reason(&failed, en()).as_deref(),
+            Some(en().error_reason)
+        );
+        let explained = SourceConnection {
+            error: Some("Garmin is not answering.".into()),
+            ..failed
+        };
+        assert_eq!(
+            row_reason(&explained, en()).as_deref(),
+            Some("Garmin is not answering.")
+        );
+        assert_eq!(
+            row_reason(
+                &source(SourceKind::Oauth, ConnectionStatus::Connected),
+                en()
+            ),
+            None
+        );
     }
 
     #[test]
@@ -452,25 +633,43 @@ mod tests {
 
     #[test]
     fn notices_read_like_sentences() {
-        let notice = outcome_notice("Oura", FlowAction::Connect, FlowResult::Connected);
+        let notice = outcome_notice("Oura", FlowAction::Connect, FlowResult::Connected, en());
         assert_eq!(
             (notice.text.as_str(), notice.tone),
             ("Oura is connected.", Tone::Success)
         );
-        assert!(popup_closed_notice("Oura").text.contains("Nothing changed"));
         assert!(
-            disconnect_notice("Oura", ConnectionStatus::Pending)
+            popup_closed_notice("Oura", en())
+                .text
+                .contains("Nothing changed")
+        );
+        assert!(
+            disconnect_notice("Oura", ConnectionStatus::Pending, en())
                 .text
                 .contains("can take a while")
         );
+        let failed = failure_notice(
+            "Oura",
+            FlowAction::Disconnect,
+            &problem(503, "upstream_unavailable"),
+            en(),
+        );
+        assert_eq!(
+            failed.text,
+            "Disconnecting Oura did not work. Oura is still connected. The data service is not \
+             answering right now. Please try again in a few minutes."
+        );
+        let german = outcome_notice(
+            "Oura",
+            FlowAction::Connect,
+            FlowResult::Connected,
+            Locale::De.catalog(),
+        );
+        assert!(german.text.starts_with("Oura "), "{}", german.text);
     }
 
     #[test]
-    fn labels_and_monograms() {
-        assert_eq!(
-            status_label(ConnectionStatus::Disconnected),
-            "Not connected"
-        );
+    fn monograms() {
         assert_eq!(monogram("Oura"), "O");
         assert_eq!(monogram("ömron"), "Ö");
         assert_eq!(monogram(""), "");

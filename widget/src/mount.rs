@@ -51,13 +51,15 @@ impl WidgetHandle {
 }
 
 /// Renders the widget inside `host`'s shadow root, talking to `edge` with the
-/// bearer `session`; `flow` is `popup` (default) or `redirect`.
+/// bearer `session`; `flow` is `popup` (default) or `redirect`; `locale` is
+/// the element's `locale` attribute (may be empty).
 #[wasm_bindgen]
 pub fn mount(
     host: HtmlElement,
     edge: String,
     session: String,
     flow: String,
+    locale: String,
 ) -> Result<WidgetHandle, JsValue> {
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,
@@ -87,7 +89,7 @@ pub fn mount(
     };
     let app_controls = controls.clone();
     let view = leptos::mount::mount_to(container, move || {
-        view! { <App config host controls=app_controls/> }
+        view! { <App config host controls=app_controls locale/> }
     });
     Ok(WidgetHandle {
         view: Some(Box::new(view)),

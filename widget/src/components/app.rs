@@ -1,7 +1,7 @@
 //! The whole widget: heading, a live notice, and the source list; owns the
 //! connect and disconnect flows.
 
-use healthlink_shared::{Flow, PopupMessage, SourceConnection};
+use healthlink_shared::{ConnectionsResponse, Flow, FlowAction, FlowOutcome, SourceConnection};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,13 +11,17 @@ use crate::api;
 use crate::browser;
 use crate::components::confirm_dialog::ConfirmDisconnect;
 use crate::components::load_error::LoadErrorPanel;
+use crate::components::phone_dialog::PhoneDialog;
 use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
+use crate::i18n::Locale;
 use crate::model::{
-    HostEvent, LoadError, LoadState, Notice, RowAction, Tone, WidgetConfig, disconnect_notice,
-    outcome_notice, popup_closed_notice, row_action, take_result_params,
+    HostEvent, LoadError, LoadState, Notice, RowAction, Tone, WidgetConfig, apply_status,
+    disconnect_notice, failure_notice, outcome_notice, popup_closed_notice, row_action,
+    take_result_params,
 };
 use crate::mount::Controls;
+use crate::wire;
 
 /// A popup flow in progress: the window, the interval watching it, and
 /// which source it is for.
@@ -31,14 +35,36 @@ struct PendingPopup {
     closed_ticks: u8,
 }
 
+/// Which row has a request in flight, and which kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Busy {
+    pub source: String,
+    pub action: FlowAction,
+}
+
+/// The list panel without its data, so a re-read list updates rows in
+/// place instead of rebuilding them (focus and scroll stay put).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    Loading,
+    Failed(LoadError),
+    Loaded,
+}
+
 /// Shows the user's data sources and lets them connect and disconnect.
 /// `host` is the element events are dispatched on; `controls` are what the
-/// host page can change after mounting.
+/// host page can change after mounting; `locale` is the element's `locale`
+/// attribute.
 #[component]
-pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl IntoView {
+pub fn App(
+    config: WidgetConfig,
+    host: HtmlElement,
+    controls: Controls,
+    locale: String,
+) -> impl IntoView {
     let state = RwSignal::new(LoadState::Loading);
     let notice = RwSignal::new(None::<Notice>);
-    let busy = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(None::<Busy>);
     let session = controls.session.clone();
     // Every request uses the session the host gave most recently.
     let config = {
@@ -48,6 +74,21 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
             ..config.clone()
         })
     };
+    // The session's locale (known once the list loads), then the element's
+    // `locale` attribute, then the browser's languages.
+    let session_locale = RwSignal::new(None::<String>);
+    let browser_languages = browser::preferred_languages();
+    let locale = Memo::new(move |_| {
+        session_locale.with(|session| {
+            let preferences = session
+                .iter()
+                .map(String::as_str)
+                .chain([locale.as_str()])
+                .chain(browser_languages.iter().map(String::as_str));
+            Locale::negotiate(preferences)
+        })
+    });
+    let t = move || locale.get().catalog();
     let pending = StoredValue::new_local(None::<PendingPopup>);
     let host = StoredValue::new_local(host);
     let emit = move |event: HostEvent| host.with_value(|host| browser::emit(host, &event));
@@ -56,13 +97,17 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
     let load = move || {
         spawn_local(async move {
             let result = api::fetch_connections(&config.get_untracked()).await;
+            if let Ok(list) = &result {
+                session_locale.set(list.locale.clone());
+            }
+            let t = locale.get_untracked().catalog();
             match &result {
                 Ok(_) if !ready_sent.get_value() => {
                     ready_sent.set_value(true);
                     emit(HostEvent::ready());
                 }
                 Ok(_) => {}
-                Err(error) => emit(HostEvent::error(None, error)),
+                Err(error) => emit(HostEvent::error(None, error, t)),
             }
             state.set(match result {
                 Ok(list) => LoadState::Loaded(list),
@@ -92,19 +137,34 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
     on_cleanup(move || visibility.remove());
 
     // Back from a redirect flow: show the result once and clean the URL.
-    let (returned, rest) = take_result_params(&browser::current_search());
-    if let Some(outcome) = returned {
-        let name = healthlink_shared::find_source(&outcome.source)
-            .map_or(outcome.source.clone(), |source| source.name.to_owned());
-        notice.set(Some(outcome_notice(&name, outcome.action, outcome.result)));
+    // The notice waits for the list, which may switch the language.
+    let returned = StoredValue::new(None::<FlowOutcome>);
+    let (outcome, rest) = take_result_params(&browser::current_search());
+    if let Some(outcome) = outcome {
         emit(HostEvent::connect(&outcome.source, outcome.result));
+        returned.set_value(Some(outcome));
         browser::replace_search(&rest);
     }
+    Effect::new(move |_| {
+        if !matches!(*state.read(), LoadState::Loading)
+            && let Some(outcome) = returned.try_update_value(Option::take).flatten()
+        {
+            let name = healthlink_shared::find_source(&outcome.source)
+                .map_or(outcome.source.clone(), |source| source.name.to_owned());
+            let t = locale.get_untracked().catalog();
+            notice.set(Some(outcome_notice(
+                &name,
+                outcome.action,
+                outcome.result,
+                t,
+            )));
+        }
+    });
     load();
 
     // The popup's result page posts here; only messages from the edge, of
     // the expected shape, for the source we are waiting on, count.
-    let finish_popup = move |message: Option<PopupMessage>| {
+    let finish_popup = move |message: Option<FlowOutcome>| {
         let Some(mut popup) = pending.try_update_value(Option::take).flatten() else {
             return;
         };
@@ -112,21 +172,15 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
             watcher.clear();
         }
         busy.set(None);
+        let t = locale.get_untracked().catalog();
         notice.set(Some(match &message {
-            Some(message) => {
-                emit(HostEvent::connect(
-                    &popup.source.id,
-                    message.healthlink.result,
-                ));
-                outcome_notice(
-                    &popup.source.name,
-                    message.healthlink.action,
-                    message.healthlink.result,
-                )
+            Some(outcome) => {
+                emit(HostEvent::connect(&popup.source.id, outcome.result));
+                outcome_notice(&popup.source.name, outcome.action, outcome.result, t)
             }
             None => {
                 emit(HostEvent::exit(&popup.source.id));
-                popup_closed_notice(&popup.source.name)
+                popup_closed_notice(&popup.source.name, t)
             }
         }));
         let _ = popup.window.close();
@@ -136,22 +190,16 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
         if event.origin() != config.with_untracked(|config| config.edge.clone()) {
             return;
         }
-        let Some(text) = js_sys::JSON::stringify(&event.data())
-            .ok()
-            .and_then(|text| text.as_string())
-        else {
-            return;
-        };
-        let Ok(message) = serde_json::from_str::<PopupMessage>(&text) else {
+        let Some(outcome) = wire::popup_message(&event.data()) else {
             return;
         };
         let expected = pending.with_value(|pending| {
             pending
                 .as_ref()
-                .is_some_and(|popup| popup.source.id == message.healthlink.source)
+                .is_some_and(|popup| popup.source.id == outcome.source)
         });
         if expected {
-            finish_popup(Some(message));
+            finish_popup(Some(outcome));
         }
     });
     on_cleanup(move || {
@@ -163,13 +211,11 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
         }
     });
 
-    let fail = move |source: &str, error: LoadError| {
-        emit(HostEvent::error(Some(source), &error));
+    let fail = move |source: &SourceConnection, action: FlowAction, error: LoadError| {
+        let t = locale.get_untracked().catalog();
+        emit(HostEvent::error(Some(&source.id), &error, t));
         busy.set(None);
-        notice.set(Some(Notice {
-            text: error.message(),
-            tone: Tone::Problem,
-        }));
+        notice.set(Some(failure_notice(&source.name, action, &error, t)));
     };
 
     let start_connect = move |source: SourceConnection| {
@@ -188,7 +234,10 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
                 browser::current_url_without(&take_result_params(&browser::current_search()).1)
             })
             .flatten();
-        busy.set(Some(source.id.clone()));
+        busy.set(Some(Busy {
+            source: source.id.clone(),
+            action: FlowAction::Connect,
+        }));
         notice.set(None);
         spawn_local(async move {
             match api::connect(&config, &source.id, flow, return_url).await {
@@ -229,26 +278,37 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
                     if let Some(window) = popup {
                         let _ = window.close();
                     }
-                    fail(&source.id, error);
+                    fail(&source, FlowAction::Connect, error);
                 }
             }
         });
     };
 
+    // Optimistic: the row says "Disconnecting…" from the click on; the
+    // edge's answer replaces that, and a failure puts the row back as it was.
     let start_disconnect = move |source: SourceConnection| {
         let config = config.get_untracked();
-        busy.set(Some(source.id.clone()));
+        busy.set(Some(Busy {
+            source: source.id.clone(),
+            action: FlowAction::Disconnect,
+        }));
         notice.set(None);
         spawn_local(async move {
             match api::disconnect(&config, &source.id).await {
                 Ok(status) => {
+                    state.update(|state| {
+                        if let LoadState::Loaded(list) = state {
+                            apply_status(list, &source.id, status);
+                        }
+                    });
                     busy.set(None);
-                    notice.set(Some(disconnect_notice(&source.name, status)));
+                    let t = locale.get_untracked().catalog();
+                    notice.set(Some(disconnect_notice(&source.name, status, t)));
                     emit(HostEvent::disconnect(&source.id, status));
                     load();
                 }
                 Err(error) => {
-                    fail(&source.id, error);
+                    fail(&source, FlowAction::Disconnect, error);
                     load();
                 }
             }
@@ -268,6 +328,14 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
             start_disconnect(source);
         }
     });
+    // Phone-only sources: the QR code and the link, in a dialog.
+    let (showing_phone, set_showing_phone) = signal(None::<SourceConnection>);
+    let on_phone_closed = Callback::new(move |()| {
+        if let Some(source) = showing_phone.get_untracked() {
+            set_showing_phone.set(None);
+            host.with_value(|host| browser::focus_action(host, &source.id));
+        }
+    });
 
     let on_action = Callback::new(move |source: SourceConnection| {
         if busy.with_untracked(Option::is_some) {
@@ -276,14 +344,50 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
         match row_action(&source) {
             Some(RowAction::Connect | RowAction::Reconnect) => start_connect(source),
             Some(RowAction::Disconnect) => set_asking.set(Some(source)),
+            Some(RowAction::ConnectOnPhone) => set_showing_phone.set(Some(source)),
             None => {}
         }
     });
 
+    let phase = Memo::new(move |_| {
+        state.with(|state| match state {
+            LoadState::Loading => Phase::Loading,
+            LoadState::Failed(error) => Phase::Failed(error.clone()),
+            LoadState::Loaded(_) => Phase::Loaded,
+        })
+    });
+    let ids = move || {
+        state.with(|state| match state {
+            LoadState::Loaded(list) => list.sources.iter().map(|s| s.id.clone()).collect(),
+            _ => Vec::new(),
+        })
+    };
+    let row = move |id: String| {
+        let source = {
+            let id = id.clone();
+            Memo::new(move |_| {
+                state.with(|state| match state {
+                    LoadState::Loaded(ConnectionsResponse { sources, .. }) => {
+                        sources.iter().find(|source| source.id == id).cloned()
+                    }
+                    _ => None,
+                })
+            })
+        };
+        let busy = Memo::new(move |_| {
+            busy.with(|busy| {
+                busy.as_ref()
+                    .filter(|busy| busy.source == id)
+                    .map(|busy| busy.action)
+            })
+        });
+        view! { <SourceRow source busy on_action locale/> }
+    };
+
     view! {
-        <section class="hl-card" aria-labelledby="hl-title">
-            <h2 id="hl-title" class="hl-title">"Connected data sources"</h2>
-            <p class="hl-subtitle">"Choose which apps and devices share data with this service."</p>
+        <section class="hl-card" aria-labelledby="hl-title" lang=move || t().lang>
+            <h2 id="hl-title" class="hl-title">{move || t().title}</h2>
+            <p class="hl-subtitle">{move || t().subtitle}</p>
             <p class="hl-notice" role="status" aria-live="polite" data-testid="notice"
                 data-tone=move || notice.with(|n| n.as_ref().map(|n| match n.tone {
                     Tone::Success => "success",
@@ -293,31 +397,24 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
             >
                 {move || notice.with(|n| n.as_ref().map(|n| n.text.clone()))}
             </p>
-            {move || match state.get() {
-                LoadState::Loading => view! { <SkeletonList/> }.into_any(),
-                LoadState::Failed(error) => {
-                    view! { <LoadErrorPanel message=error.message() on_retry=retry/> }.into_any()
+            {move || match phase.get() {
+                Phase::Loading => view! { <SkeletonList label=Signal::derive(move || t().loading)/> }.into_any(),
+                Phase::Failed(error) => {
+                    let message = Signal::derive(move || error.message(t()));
+                    view! { <LoadErrorPanel message on_retry=retry retry_label=Signal::derive(move || t().retry)/> }
+                        .into_any()
                 }
-                LoadState::Loaded(list) => {
+                Phase::Loaded => {
                     view! {
                         <ul class="hl-list" data-testid="source-list">
-                            {list
-                                .sources
-                                .into_iter()
-                                .map(|source| {
-                                    let id = source.id.clone();
-                                    let is_busy = Signal::derive(move || {
-                                        busy.with(|busy| busy.as_deref() == Some(id.as_str()))
-                                    });
-                                    view! { <SourceRow source busy=is_busy on_action/> }
-                                })
-                                .collect_view()}
+                            <For each=ids key=|id| id.clone() children=row/>
                         </ul>
                     }
                         .into_any()
                 }
             }}
-            <ConfirmDisconnect asking on_answer/>
+            <ConfirmDisconnect asking on_answer locale/>
+            <PhoneDialog showing=showing_phone on_close=on_phone_closed locale/>
         </section>
     }
 }

@@ -7,14 +7,16 @@ use healthlink_shared::SourceConnection;
 use leptos::html::Dialog;
 use leptos::prelude::*;
 
-use crate::model::disconnect_consequence;
+use crate::i18n::Locale;
 
 /// Asks before disconnecting `asking`; `on_answer` gets `true` to go ahead.
 #[component]
 pub fn ConfirmDisconnect(
     asking: ReadSignal<Option<SourceConnection>>,
     on_answer: Callback<bool>,
+    locale: Memo<Locale>,
 ) -> impl IntoView {
+    let t = move || locale.get().catalog();
     let dialog = NodeRef::<Dialog>::new();
     Effect::new(move |_| {
         let Some(dialog) = dialog.get() else { return };
@@ -38,16 +40,16 @@ pub fn ConfirmDisconnect(
             // Escape: the browser fires `cancel`, then closes.
             on:cancel=move |_: web_sys::Event| on_answer.run(false)
         >
-            <h3 id="hl-dialog-title" class="hl-dialog-title">{move || format!("Disconnect {}?", name())}</h3>
-            <p id="hl-dialog-text" class="hl-dialog-text">{move || disconnect_consequence(&name())}</p>
+            <h3 id="hl-dialog-title" class="hl-dialog-title">{move || t().fill(t().confirm_title, &name())}</h3>
+            <p id="hl-dialog-text" class="hl-dialog-text">{move || t().fill(t().confirm_text, &name())}</p>
             <div class="hl-dialog-actions">
                 <button type="button" class="hl-button hl-button-secondary" data-testid="confirm-cancel"
                     on:click=move |_| on_answer.run(false)>
-                    "Cancel"
+                    {move || t().cancel}
                 </button>
                 <button type="button" class="hl-button hl-button-danger" data-testid="confirm-disconnect"
                     on:click=move |_| on_answer.run(true)>
-                    {move || format!("Disconnect {}", name())}
+                    {move || t().fill(t().disconnect_named, &name())}
                 </button>
             </div>
         </dialog>

@@ -3,5 +3,6 @@
 pub mod app;
 pub mod confirm_dialog;
 pub mod load_error;
+pub mod phone_dialog;
 pub mod skeleton;
 pub mod source_row;

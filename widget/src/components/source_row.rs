@@ -1,66 +1,102 @@
-//! One data source: monogram, name, status badge and its one action.
+//! One data source: monogram, name, status badge and its one action. The row
+//! stays the same element while its status changes, so a keyboard user's
+//! focus stays on its button.
 
-use healthlink_shared::{ConnectionStatus, SourceConnection, SourceKind};
+use healthlink_shared::{ConnectionStatus, FlowAction, SourceConnection, SourceKind};
 use leptos::prelude::*;
 
-use crate::model::{RowAction, monogram, row_action, status_label};
+use crate::i18n::Locale;
+use crate::model::{BadgeTone, RowAction, badge, monogram, row_action, row_reason};
 
-/// A row of the source list.
+/// A row of the source list. `source` is `None` for the moment between the
+/// source leaving the list and the row being removed.
 #[component]
 pub fn SourceRow(
-    source: SourceConnection,
-    /// True while this row's action is in flight.
-    busy: Signal<bool>,
+    source: Memo<Option<SourceConnection>>,
+    /// The request in flight for this row, if any.
+    busy: Memo<Option<FlowAction>>,
     on_action: Callback<SourceConnection>,
+    locale: Memo<Locale>,
 ) -> impl IntoView {
-    let badge_class = match source.status {
-        ConnectionStatus::Connected => "hl-badge hl-badge-connected",
-        ConnectionStatus::Expired | ConnectionStatus::Error => "hl-badge hl-badge-attention",
-        ConnectionStatus::Pending => "hl-badge hl-badge-pending",
-        ConnectionStatus::Disconnected => "hl-badge",
+    let t = move || locale.get().catalog();
+    let (id, name) = source.with_untracked(|source| {
+        source
+            .as_ref()
+            .map(|s| (s.id.clone(), s.name.clone()))
+            .unwrap_or_default()
+    });
+    let status = move || {
+        source.with(|s| {
+            s.as_ref()
+                .map_or(ConnectionStatus::Disconnected, |s| s.status)
+        })
     };
-    let hint = (source.kind == SourceKind::Mobile && source.status != ConnectionStatus::Connected)
-        .then_some("Connect in the app on your phone");
-    let action = row_action(&source);
-    let name = source.name.clone();
-    let button = action.map(|action| {
-        let label = action.label();
-        let accessible = format!("{label} {name}");
-        // Connecting is what the row invites; disconnecting stays available
-        // but does not compete with it visually.
-        let class = if action == RowAction::Disconnect {
-            "hl-button hl-button-secondary hl-row-action"
-        } else {
-            "hl-button hl-row-action"
-        };
-        let source = source.clone();
-        view! {
+    let action = move || source.with(|s| s.as_ref().and_then(row_action));
+    let disconnecting = move || busy.get() == Some(FlowAction::Disconnect);
+    let shown_badge = move || badge(status(), disconnecting(), t());
+    let badge_class = move || match shown_badge().1 {
+        BadgeTone::Connected => "hl-badge hl-badge-connected",
+        BadgeTone::Attention => "hl-badge hl-badge-attention",
+        BadgeTone::Busy => "hl-badge hl-badge-pending",
+        BadgeTone::Plain => "hl-badge",
+    };
+    // Phone-only and not connected, with no phone link to offer: say where.
+    let hint = move || {
+        source.with(|s| {
+            s.as_ref().is_some_and(|s| {
+                s.kind == SourceKind::Mobile
+                    && s.phone_link.is_none()
+                    && !matches!(
+                        s.status,
+                        ConnectionStatus::Connected | ConnectionStatus::Pending
+                    )
+            })
+        })
+    };
+    let reason = move || source.with(|s| s.as_ref().and_then(|s| row_reason(s, t())));
+    let accessible = {
+        let name = name.clone();
+        move || action().map(|action| action.accessible_label(&name, t()))
+    };
+    let on_click = move |_| {
+        if let Some(source) = source.get_untracked() {
+            on_action.run(source);
+        }
+    };
+    view! {
+        <li class="hl-row" data-testid="source" data-source=id>
+            <span class="hl-logo" aria-hidden="true">{monogram(&name)}</span>
+            <span class="hl-name">
+                <span data-testid="source-name">{name.clone()}</span>
+                {move || hint().then(|| view! { <span class="hl-hint">{move || t().phone_hint}</span> })}
+            </span>
+            <span class=badge_class data-testid="source-status" data-status=move || status().as_str()>
+                {move || shown_badge().0}
+            </span>
+            // One button for the row's life, relabelled as the status
+            // changes; hidden when the row offers nothing.
             <button
                 type="button"
-                class=class
-                data-testid="source-action"
-                data-action=label.to_lowercase()
+                class=move || if action() == Some(RowAction::Disconnect) {
+                    "hl-button hl-button-secondary hl-row-action"
+                } else {
+                    "hl-button hl-row-action"
+                }
+                data-testid=move || action().map(|_| "source-action")
+                data-action=move || action().map(RowAction::as_str)
+                hidden=move || action().is_none()
                 aria-label=accessible
-                disabled=move || busy.get()
-                aria-busy=move || busy.get().to_string()
-                on:click=move |_| on_action.run(source.clone())
+                // Not `disabled`: a disabled button drops keyboard focus.
+                aria-disabled=move || busy.get().is_some().to_string()
+                on:click=on_click
             >
-                {move || if busy.get() { "Working…" } else { label }}
+                {move || match (busy.get(), action()) {
+                    (Some(_), _) => t().working,
+                    (None, Some(action)) => action.label(t()),
+                    (None, None) => "",
+                }}
             </button>
-        }
-    });
-    view! {
-        <li class="hl-row" data-testid="source" data-source=source.id.clone()>
-            <span class="hl-logo" aria-hidden="true">{monogram(&source.name)}</span>
-            <span class="hl-name">
-                <span data-testid="source-name">{source.name.clone()}</span>
-                {hint.map(|hint| view! { <span class="hl-hint">{hint}</span> })}
-            </span>
-            <span class=badge_class data-testid="source-status" data-status=source.status.as_str()>
-                {status_label(source.status)}
-            </span>
-            {button}
-            {source.error.map(|error| view! { <span class="hl-row-error">{error}</span> })}
+            {move || reason().map(|reason| view! { <span class="hl-row-error">{reason}</span> })}
         </li>
     }
 }

@@ -1,0 +1,76 @@
+//! "Connect on your phone": a modal dialog with a QR code of the host app's
+//! phone link, and the link itself for someone already on their phone.
+
+use healthlink_shared::SourceConnection;
+use leptos::html::Dialog;
+use leptos::prelude::*;
+
+use crate::i18n::Locale;
+use crate::model::safe_phone_link;
+use crate::qr::qr_svg;
+
+/// Shows the QR code for `showing`; `on_close` runs when it is dismissed
+/// (Close button or Escape).
+#[component]
+pub fn PhoneDialog(
+    showing: ReadSignal<Option<SourceConnection>>,
+    on_close: Callback<()>,
+    locale: Memo<Locale>,
+) -> impl IntoView {
+    let t = move || locale.get().catalog();
+    let dialog = NodeRef::<Dialog>::new();
+    Effect::new(move |_| {
+        let Some(dialog) = dialog.get() else { return };
+        match (showing.with(Option::is_some), dialog.open()) {
+            (true, false) => {
+                let _ = dialog.show_modal();
+            }
+            (false, true) => dialog.close(),
+            _ => {}
+        }
+    });
+    let name =
+        move || showing.with(|source| source.as_ref().map(|s| s.name.clone()).unwrap_or_default());
+    let link = move || {
+        showing.with(|source| {
+            source
+                .as_ref()
+                .and_then(|s| s.phone_link.as_deref())
+                .and_then(safe_phone_link)
+                .map(str::to_owned)
+        })
+    };
+    let code = Memo::new(move |_| link().and_then(|link| qr_svg(&link)));
+    view! {
+        <dialog
+            node_ref=dialog
+            class="hl-dialog"
+            aria-labelledby="hl-phone-title"
+            aria-describedby="hl-phone-text"
+            data-testid="phone-dialog"
+            on:cancel=move |_: web_sys::Event| on_close.run(())
+        >
+            <h3 id="hl-phone-title" class="hl-dialog-title">{move || t().fill(t().phone_title, &name())}</h3>
+            <p id="hl-phone-text" class="hl-dialog-text">{move || t().fill(t().phone_text, &name())}</p>
+            {move || code.get().map(|code| {
+                let view_box = format!("0 0 {0} {0}", code.size);
+                view! {
+                    <svg class="hl-qr" viewBox=view_box role="img" data-testid="phone-qr"
+                        aria-label=move || t().fill(t().phone_qr_label, &name())>
+                        <rect width="100%" height="100%" class="hl-qr-light"></rect>
+                        <path d=code.path class="hl-qr-dark"></path>
+                    </svg>
+                }
+            })}
+            <p class="hl-dialog-text">
+                <a class="hl-link" data-testid="phone-link" href=link>{move || t().phone_link}</a>
+            </p>
+            <div class="hl-dialog-actions">
+                <button type="button" class="hl-button" data-testid="phone-close"
+                    on:click=move |_| on_close.run(())>
+                    {move || t().close}
+                </button>
+            </div>
+        </dialog>
+    }
+}

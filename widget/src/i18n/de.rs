@@ -1,0 +1,72 @@
+//! German.
+
+use super::Catalog;
+
+pub const CATALOG: Catalog = Catalog {
+    lang: "de",
+
+    title: "Verbundene Datenquellen",
+    subtitle: "Wählen Sie, welche Apps und Geräte Daten mit diesem Dienst teilen.",
+    loading: "Datenquellen werden geladen",
+
+    status_connected: "Verbunden",
+    status_disconnected: "Nicht verbunden",
+    status_expired: "Abgelaufen — neu verbinden",
+    status_disconnecting: "Wird getrennt…",
+    status_error: "Fehler",
+    error_reason: "Der letzte Versuch ist fehlgeschlagen. Verbinden Sie die Quelle neu, um es \
+                   noch einmal zu versuchen.",
+
+    connect: "Verbinden",
+    reconnect: "Neu verbinden",
+    disconnect: "Trennen",
+    connect_on_phone: "Auf dem Smartphone verbinden",
+    working: "Bitte warten…",
+    connect_named: "{name} verbinden",
+    reconnect_named: "{name} neu verbinden",
+    disconnect_named: "{name} trennen",
+    connect_on_phone_named: "{name} auf dem Smartphone verbinden",
+    phone_hint: "In der App auf Ihrem Smartphone verbinden",
+
+    notice_connected: "{name} ist verbunden.",
+    notice_disconnected: "{name} ist nicht mehr verbunden.",
+    notice_connect_cancelled: "{name} wurde nicht verbunden. Sie können es jederzeit erneut \
+                               versuchen.",
+    notice_disconnect_cancelled: "{name} ist weiterhin verbunden.",
+    notice_connect_failed: "{name} konnte nicht verbunden werden. Bitte versuchen Sie es erneut.",
+    notice_disconnect_failed: "{name} konnte nicht getrennt werden. {name} ist weiterhin \
+                               verbunden.",
+    notice_popup_closed: "Das Fenster von {name} wurde vor dem Abschluss geschlossen. Es wurde \
+                          nichts geändert.",
+    notice_disconnect_pending: "{name} wird getrennt. Das kann eine Weile dauern.",
+
+    confirm_title: "{name} trennen?",
+    confirm_text: "Neue Daten von {name} werden nicht mehr an diesen Dienst übertragen. Bereits \
+                   geteilte Daten bleiben, wo sie sind. Sie können {name} jederzeit wieder \
+                   verbinden.",
+    cancel: "Abbrechen",
+
+    phone_title: "{name} auf dem Smartphone verbinden",
+    phone_text: "Scannen Sie diesen Code mit der Kamera Ihres Smartphones. Er öffnet unsere App, \
+                 in der Sie {name} verbinden können.",
+    phone_qr_label: "QR-Code, der die App zum Verbinden von {name} öffnet",
+    phone_link: "Schon auf dem Smartphone? App öffnen",
+    close: "Schließen",
+
+    retry: "Erneut versuchen",
+    error_unreachable: "Der Verbindungsdienst ist gerade nicht erreichbar. Prüfen Sie Ihre \
+                        Internetverbindung und versuchen Sie es erneut.",
+    error_session_ended: "Ihre Sitzung ist abgelaufen. Laden Sie die Seite neu, um sich wieder \
+                          anzumelden.",
+    error_rate_limited: "Zu viele Versuche in kurzer Zeit. Bitte warten Sie einen Moment und \
+                         versuchen Sie es erneut.",
+    error_upstream_unavailable: "Der Datendienst antwortet gerade nicht. Bitte versuchen Sie es \
+                                 in ein paar Minuten erneut.",
+    error_source_expired: "Diese Verbindung ist abgelaufen. Verbinden Sie sie neu, um \
+                           fortzufahren.",
+    error_not_allowed: "Diese Seite darf Ihre Datenquellen nicht ändern. Bitte wenden Sie sich \
+                        an den Support.",
+    error_service: "Beim Verbindungsdienst ist ein Problem aufgetreten. Bitte versuchen Sie es \
+                    später erneut oder wenden Sie sich an den Support.",
+    error_generic: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
+};

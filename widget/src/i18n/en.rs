@@ -1,0 +1,64 @@
+//! English, the fallback language.
+
+use super::Catalog;
+
+pub const CATALOG: Catalog = Catalog {
+    lang: "en",
+
+    title: "Connected data sources",
+    subtitle: "Choose which apps and devices share data with this service.",
+    loading: "Loading data sources",
+
+    status_connected: "Connected",
+    status_disconnected: "Not connected",
+    status_expired: "Expired — reconnect",
+    status_disconnecting: "Disconnecting…",
+    status_error: "Error",
+    error_reason: "The last attempt did not work. Reconnect to try again.",
+
+    connect: "Connect",
+    reconnect: "Reconnect",
+    disconnect: "Disconnect",
+    connect_on_phone: "Connect on your phone",
+    working: "Working…",
+    connect_named: "Connect {name}",
+    reconnect_named: "Reconnect {name}",
+    disconnect_named: "Disconnect {name}",
+    connect_on_phone_named: "Connect {name} on your phone",
+    phone_hint: "Connect in the app on your phone",
+
+    notice_connected: "{name} is connected.",
+    notice_disconnected: "{name} is disconnected.",
+    notice_connect_cancelled: "{name} was not connected. You can try again at any time.",
+    notice_disconnect_cancelled: "{name} is still connected.",
+    notice_connect_failed: "Connecting {name} did not work. Please try again.",
+    notice_disconnect_failed: "Disconnecting {name} did not work. {name} is still connected.",
+    notice_popup_closed: "The {name} window was closed before finishing. Nothing changed.",
+    notice_disconnect_pending: "{name} is being disconnected. This can take a while.",
+
+    confirm_title: "Disconnect {name}?",
+    confirm_text: "New data from {name} will stop coming to this service. Data already shared \
+                   stays where it is. You can connect {name} again at any time.",
+    cancel: "Cancel",
+
+    phone_title: "Connect {name} on your phone",
+    phone_text: "Scan this code with your phone's camera. It opens our app, where you can \
+                 connect {name}.",
+    phone_qr_label: "QR code that opens the app to connect {name}",
+    phone_link: "Already on your phone? Open the app",
+    close: "Close",
+
+    retry: "Retry",
+    error_unreachable: "We can't reach the connection service right now. Check your internet \
+                        connection and try again.",
+    error_session_ended: "Your session has ended. Reload the page to sign in again.",
+    error_rate_limited: "Too many attempts in a short time. Please wait a moment and try again.",
+    error_upstream_unavailable: "The data service is not answering right now. Please try again \
+                                 in a few minutes.",
+    error_source_expired: "This connection has expired. Reconnect it to continue.",
+    error_not_allowed: "This page is not allowed to change your data sources. Please contact \
+                        support.",
+    error_service: "The connection service has a problem on its side. Please try again later \
+                    or contact support.",
+    error_generic: "Something went wrong. Please try again.",
+};

@@ -1,0 +1,68 @@
+//! Spanish.
+
+use super::Catalog;
+
+pub const CATALOG: Catalog = Catalog {
+    lang: "es",
+
+    title: "Fuentes de datos conectadas",
+    subtitle: "Elige qué apps y dispositivos comparten datos con este servicio.",
+    loading: "Cargando fuentes de datos",
+
+    status_connected: "Conectado",
+    status_disconnected: "No conectado",
+    status_expired: "Expirado — vuelve a conectar",
+    status_disconnecting: "Desconectando…",
+    status_error: "Error",
+    error_reason: "El último intento no funcionó. Vuelve a conectar para intentarlo de nuevo.",
+
+    connect: "Conectar",
+    reconnect: "Reconectar",
+    disconnect: "Desconectar",
+    connect_on_phone: "Conectar en tu teléfono",
+    working: "Procesando…",
+    connect_named: "Conectar {name}",
+    reconnect_named: "Reconectar {name}",
+    disconnect_named: "Desconectar {name}",
+    connect_on_phone_named: "Conectar {name} en tu teléfono",
+    phone_hint: "Conéctalo desde la app de tu teléfono",
+
+    notice_connected: "{name} está conectado.",
+    notice_disconnected: "{name} está desconectado.",
+    notice_connect_cancelled: "{name} no se conectó. Puedes intentarlo de nuevo cuando quieras.",
+    notice_disconnect_cancelled: "{name} sigue conectado.",
+    notice_connect_failed: "No se pudo conectar {name}. Inténtalo de nuevo.",
+    notice_disconnect_failed: "No se pudo desconectar {name}. {name} sigue conectado.",
+    notice_popup_closed: "La ventana de {name} se cerró antes de terminar. No se hizo ningún \
+                          cambio.",
+    notice_disconnect_pending: "Se está desconectando {name}. Esto puede tardar un poco.",
+
+    confirm_title: "¿Desconectar {name}?",
+    confirm_text: "Los nuevos datos de {name} dejarán de llegar a este servicio. Los datos ya \
+                   compartidos se quedan donde están. Puedes volver a conectar {name} cuando \
+                   quieras.",
+    cancel: "Cancelar",
+
+    phone_title: "Conectar {name} en tu teléfono",
+    phone_text: "Escanea este código con la cámara de tu teléfono. Se abrirá nuestra app, donde \
+                 podrás conectar {name}.",
+    phone_qr_label: "Código QR que abre la app para conectar {name}",
+    phone_link: "¿Ya estás en tu teléfono? Abre la app",
+    close: "Cerrar",
+
+    retry: "Reintentar",
+    error_unreachable: "No podemos comunicarnos con el servicio de conexión en este momento. \
+                        Comprueba tu conexión a internet e inténtalo de nuevo.",
+    error_session_ended: "Tu sesión ha finalizado. Recarga la página para volver a iniciar \
+                          sesión.",
+    error_rate_limited: "Demasiados intentos en poco tiempo. Espera un momento e inténtalo de \
+                         nuevo.",
+    error_upstream_unavailable: "El servicio de datos no responde en este momento. Inténtalo de \
+                                 nuevo en unos minutos.",
+    error_source_expired: "Esta conexión ha expirado. Vuelve a conectarla para continuar.",
+    error_not_allowed: "Esta página no tiene permiso para cambiar tus fuentes de datos. Ponte en \
+                        contacto con el soporte técnico.",
+    error_service: "El servicio de conexión tiene un problema. Inténtalo de nuevo más tarde o \
+                    ponte en contacto con el soporte técnico.",
+    error_generic: "Algo salió mal. Inténtalo de nuevo.",
+};

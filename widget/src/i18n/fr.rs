@@ -1,0 +1,68 @@
+//! French.
+
+use super::Catalog;
+
+pub const CATALOG: Catalog = Catalog {
+    lang: "fr",
+
+    title: "Sources de données connectées",
+    subtitle: "Choisissez les applications et appareils qui partagent des données avec ce \
+               service.",
+    loading: "Chargement des sources de données",
+
+    status_connected: "Connecté",
+    status_disconnected: "Non connecté",
+    status_expired: "Expiré — à reconnecter",
+    status_disconnecting: "Déconnexion…",
+    status_error: "Erreur",
+    error_reason: "La dernière tentative a échoué. Reconnectez la source pour réessayer.",
+
+    connect: "Connecter",
+    reconnect: "Reconnecter",
+    disconnect: "Déconnecter",
+    connect_on_phone: "Connecter sur votre téléphone",
+    working: "En cours…",
+    connect_named: "Connecter {name}",
+    reconnect_named: "Reconnecter {name}",
+    disconnect_named: "Déconnecter {name}",
+    connect_on_phone_named: "Connecter {name} sur votre téléphone",
+    phone_hint: "À connecter dans l'application sur votre téléphone",
+
+    notice_connected: "{name} est connecté.",
+    notice_disconnected: "{name} est déconnecté.",
+    notice_connect_cancelled: "{name} n'a pas été connecté. Vous pouvez réessayer à tout moment.",
+    notice_disconnect_cancelled: "{name} est toujours connecté.",
+    notice_connect_failed: "La connexion de {name} a échoué. Veuillez réessayer.",
+    notice_disconnect_failed: "La déconnexion de {name} a échoué. {name} est toujours connecté.",
+    notice_popup_closed: "La fenêtre {name} a été fermée avant la fin. Aucune modification n'a \
+                          été effectuée.",
+    notice_disconnect_pending: "Déconnexion de {name} en cours. Cela peut prendre un moment.",
+
+    confirm_title: "Déconnecter {name} ?",
+    confirm_text: "Les nouvelles données de {name} ne seront plus transmises à ce service. Les \
+                   données déjà partagées restent où elles sont. Vous pouvez reconnecter {name} \
+                   à tout moment.",
+    cancel: "Annuler",
+
+    phone_title: "Connecter {name} sur votre téléphone",
+    phone_text: "Scannez ce code avec l'appareil photo de votre téléphone. Il ouvre notre \
+                 application, où vous pourrez connecter {name}.",
+    phone_qr_label: "Code QR qui ouvre l'application pour connecter {name}",
+    phone_link: "Déjà sur votre téléphone ? Ouvrez l'application",
+    close: "Fermer",
+
+    retry: "Réessayer",
+    error_unreachable: "Impossible de joindre le service de connexion pour le moment. Vérifiez \
+                        votre connexion Internet et réessayez.",
+    error_session_ended: "Votre session a pris fin. Rechargez la page pour vous reconnecter.",
+    error_rate_limited: "Trop de tentatives en peu de temps. Patientez un instant, puis \
+                         réessayez.",
+    error_upstream_unavailable: "Le service de données ne répond pas pour le moment. Veuillez \
+                                 réessayer dans quelques minutes.",
+    error_source_expired: "Cette connexion a expiré. Reconnectez-la pour continuer.",
+    error_not_allowed: "Cette page n'est pas autorisée à modifier vos sources de données. \
+                        Veuillez contacter l'assistance.",
+    error_service: "Le service de connexion rencontre un problème. Veuillez réessayer plus tard \
+                    ou contacter l'assistance.",
+    error_generic: "Une erreur s'est produite. Veuillez réessayer.",
+};

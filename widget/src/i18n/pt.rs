@@ -1,0 +1,65 @@
+//! Portuguese (Brazilian).
+
+use super::Catalog;
+
+pub const CATALOG: Catalog = Catalog {
+    lang: "pt",
+
+    title: "Fontes de dados conectadas",
+    subtitle: "Escolha quais apps e dispositivos compartilham dados com este serviço.",
+    loading: "Carregando fontes de dados",
+
+    status_connected: "Conectado",
+    status_disconnected: "Não conectado",
+    status_expired: "Expirado — reconecte",
+    status_disconnecting: "Desconectando…",
+    status_error: "Erro",
+    error_reason: "A última tentativa não funcionou. Reconecte para tentar de novo.",
+
+    connect: "Conectar",
+    reconnect: "Reconectar",
+    disconnect: "Desconectar",
+    connect_on_phone: "Conectar no celular",
+    working: "Processando…",
+    connect_named: "Conectar {name}",
+    reconnect_named: "Reconectar {name}",
+    disconnect_named: "Desconectar {name}",
+    connect_on_phone_named: "Conectar {name} no celular",
+    phone_hint: "Conecte pelo app no seu celular",
+
+    notice_connected: "{name} está conectado.",
+    notice_disconnected: "{name} foi desconectado.",
+    notice_connect_cancelled: "{name} não foi conectado. Você pode tentar de novo quando quiser.",
+    notice_disconnect_cancelled: "{name} continua conectado.",
+    notice_connect_failed: "Não foi possível conectar {name}. Tente novamente.",
+    notice_disconnect_failed: "Não foi possível desconectar {name}. {name} continua conectado.",
+    notice_popup_closed: "A janela de {name} foi fechada antes de terminar. Nada foi alterado.",
+    notice_disconnect_pending: "{name} está sendo desconectado. Isso pode levar algum tempo.",
+
+    confirm_title: "Desconectar {name}?",
+    confirm_text: "Novos dados de {name} deixarão de chegar a este serviço. Os dados já \
+                   compartilhados continuam onde estão. Você pode conectar {name} de novo quando \
+                   quiser.",
+    cancel: "Cancelar",
+
+    phone_title: "Conectar {name} no celular",
+    phone_text: "Escaneie este código com a câmera do seu celular. Ele abre nosso app, onde você \
+                 pode conectar {name}.",
+    phone_qr_label: "Código QR que abre o app para conectar {name}",
+    phone_link: "Já está no celular? Abra o app",
+    close: "Fechar",
+
+    retry: "Tentar novamente",
+    error_unreachable: "Não conseguimos acessar o serviço de conexão agora. Verifique sua \
+                        conexão com a internet e tente novamente.",
+    error_session_ended: "Sua sessão terminou. Recarregue a página para entrar novamente.",
+    error_rate_limited: "Muitas tentativas em pouco tempo. Aguarde um momento e tente novamente.",
+    error_upstream_unavailable: "O serviço de dados não está respondendo agora. Tente novamente \
+                                 em alguns minutos.",
+    error_source_expired: "Esta conexão expirou. Reconecte para continuar.",
+    error_not_allowed: "Esta página não tem permissão para alterar suas fontes de dados. Entre \
+                        em contato com o suporte.",
+    error_service: "O serviço de conexão está com um problema. Tente novamente mais tarde ou \
+                    entre em contato com o suporte.",
+    error_generic: "Algo deu errado. Tente novamente.",
+};
