@@ -461,7 +461,7 @@ pub mod tests {
             "https://user:pw@app.example.com/",
             "vbscript:x",
             "no scheme at all",
-            "https:///path-only",
+            "https://",
         ] {
             let error = phone(bad).unwrap_err().message();
             assert!(error.contains(VAR_PHONE_LINK), "{bad}: {error}");

@@ -95,7 +95,7 @@ mod tests {
     }
 
     #[test]
-    fn entry_without_error_omits_the_field() {
+    fn entry_without_error_or_phone_link_omits_the_fields() {
         let entry = SourceConnection {
             id: "oura".into(),
             name: "Oura".into(),
@@ -103,6 +103,7 @@ mod tests {
             status: ConnectionStatus::Disconnected,
             updated_at: None,
             error: None,
+            phone_link: None,
         };
         assert_eq!(
             serde_json::to_string(&entry).unwrap(),

@@ -2,8 +2,9 @@
 //! popup and redirect, Allow and Deny, as a person clicks them.
 
 use fantoccini::Locator;
-use fantoccini::elements::ShadowRoot;
-use healthlink_tests::browser::{Browser, UI_TIMEOUT, by_test_id};
+use healthlink_tests::browser::{
+    Browser, UI_TIMEOUT, by_test_id, click_action, consent, wait_for_notice, wait_for_status,
+};
 use healthlink_tests::edge::Edge;
 use healthlink_tests::host::{embed_page_with_head, serve_page};
 use healthlink_tests::unique;
@@ -28,71 +29,6 @@ async fn host_page_on(edge: Edge, path: &str, flow: &str, extra_head: &str) -> S
         path,
         embed_page_with_head("Host app", edge.base(), &attributes, extra_head),
     )
-}
-
-async fn click_action(root: &ShadowRoot, source: &str) {
-    let button = eventually("the row's action button", UI_TIMEOUT, || async {
-        root.find(Locator::Css(&format!(
-            "[data-source={source}] [data-testid=source-action]"
-        )))
-        .await
-        .map_err(|e| e.to_string())
-    })
-    .await;
-    button.click().await.expect("click the action");
-}
-
-async fn wait_for_status(browser: &Browser, source: &str, status: &str) {
-    eventually(&format!("{source} to be {status}"), UI_TIMEOUT, || async {
-        let root = browser.widget(0).await;
-        let badge = root
-            .find(Locator::Css(&format!(
-                "[data-source={source}] [data-testid=source-status]"
-            )))
-            .await
-            .map_err(|e| e.to_string())?;
-        let found = badge.attr("data-status").await.map_err(|e| e.to_string())?;
-        if found.as_deref() == Some(status) {
-            Ok(())
-        } else {
-            Err(format!("{found:?}"))
-        }
-    })
-    .await;
-}
-
-async fn wait_for_notice(browser: &Browser, expected: &str) -> String {
-    eventually(
-        &format!("a notice containing {expected:?}"),
-        UI_TIMEOUT,
-        || async {
-            let root = browser.widget(0).await;
-            let text = by_test_id(&root, "notice")
-                .await?
-                .text()
-                .await
-                .map_err(|e| e.to_string())?;
-            if text.contains(expected) {
-                Ok(text)
-            } else {
-                Err(text)
-            }
-        },
-    )
-    .await
-}
-
-/// Clicks Allow or Deny on the consent page in the current window.
-async fn consent(browser: &Browser, allow: bool) {
-    let link = eventually("the consent page", UI_TIMEOUT, || async {
-        browser
-            .client
-            .find(Locator::Id(if allow { "allow" } else { "deny" }))
-            .await
-            .map_err(|e| e.to_string())
-    })
-    .await;
-    link.click().await.expect("click consent");
 }
 
 /// Clicks the row's action, answers the popup's consent page, and returns to

@@ -4,8 +4,12 @@
 //! `cargo xtask test` starts the edges and sets the environment.
 
 mod aggregator_support;
+mod bench_render;
+mod browser_accessibility;
 mod browser_embedding;
 mod browser_flows;
+mod browser_i18n;
+mod browser_isolation;
 mod browser_list;
 mod flow_support;
 mod http_backend;

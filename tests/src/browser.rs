@@ -25,6 +25,12 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Self {
+        Self::start_speaking(None).await
+    }
+
+    /// A browser whose user prefers `language` (`navigator.languages`),
+    /// e.g. `de-DE`; `None` keeps Chromium's default (English).
+    pub async fn start_speaking(language: Option<&str>) -> Self {
         let env = env();
         let port = {
             let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
@@ -60,11 +66,15 @@ impl Browser {
         .map(|arg| (*arg).to_owned())
         .chain([format!("--user-data-dir={}", profile.display())])
         .collect::<Vec<_>>();
+        let mut args = args;
+        let mut options = serde_json::json!({ "binary": env.chromium });
+        if let Some(language) = language {
+            args.push(format!("--lang={language}"));
+            options["prefs"] = serde_json::json!({ "intl.accept_languages": language });
+        }
+        options["args"] = serde_json::json!(args);
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "binary": env.chromium, "args": args }),
-        );
+        capabilities.insert("goog:chromeOptions".into(), options);
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{port}"))
@@ -127,6 +137,56 @@ impl Browser {
         button.click().await.expect("confirm the disconnect");
     }
 
+    /// Runs axe-core (from npm) on the whole page, open shadow roots
+    /// included, against WCAG 2.0–2.2 A/AA and axe's best practices.
+    /// Returns one line per violation: rule, impact and the elements.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let axe = std::fs::read_to_string(&env().axe_script).expect("read axe.min.js");
+        self.client
+            .execute(&axe, vec![])
+            .await
+            .expect("inject axe-core");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] } })
+  .then((result) => done(result.violations.map((v) =>
+    `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")}`)))
+  .catch((error) => done([`axe failed: ${error}`]));"#,
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        serde_json::from_value(found).expect("a list of violations")
+    }
+
+    /// Asserts axe-core finds nothing, naming the state for the message.
+    pub async fn assert_accessible(&self, state: &str) {
+        let violations = self.accessibility_violations().await;
+        assert!(
+            violations.is_empty(),
+            "axe-core violations in state {state:?}:\n{}",
+            violations.join("\n")
+        );
+    }
+
+    /// The computed value of CSS `property` on `element`.
+    pub async fn computed_style(&self, element: &Element, property: &str) -> String {
+        let value = self
+            .client
+            .execute(
+                "return getComputedStyle(arguments[0]).getPropertyValue(arguments[1]);",
+                vec![
+                    serde_json::to_value(element).expect("element reference"),
+                    serde_json::json!(property),
+                ],
+            )
+            .await
+            .expect("read a computed style");
+        value.as_str().unwrap_or_default().to_owned()
+    }
+
     /// Saves a PNG of the viewport under `target/e2e/screenshots/`.
     pub async fn screenshot(&self, name: &str) {
         let dir = env().artifacts.join("screenshots");
@@ -159,4 +219,81 @@ pub async fn by_test_id(root: &ShadowRoot, test_id: &str) -> Result<Element, Str
     root.find(Locator::Css(&format!("[data-testid=\"{test_id}\"]")))
         .await
         .map_err(|e| format!("[data-testid={test_id}] not found: {e}"))
+}
+
+/// Clicks the action button of `source`'s row.
+pub async fn click_action(root: &ShadowRoot, source: &str) {
+    let button = eventually("the row's action button", UI_TIMEOUT, || async {
+        root.find(Locator::Css(&format!(
+            "[data-source={source}] [data-testid=source-action]"
+        )))
+        .await
+        .map_err(|e| e.to_string())
+    })
+    .await;
+    button.click().await.expect("click the action");
+}
+
+/// Waits until the first widget shows `source` with `data-status=status`.
+pub async fn wait_for_status(browser: &Browser, source: &str, status: &str) {
+    eventually(&format!("{source} to be {status}"), UI_TIMEOUT, || async {
+        let root = browser.widget(0).await;
+        let badge = root
+            .find(Locator::Css(&format!(
+                "[data-source={source}] [data-testid=source-status]"
+            )))
+            .await
+            .map_err(|e| e.to_string())?;
+        let found = badge.attr("data-status").await.map_err(|e| e.to_string())?;
+        if found.as_deref() == Some(status) {
+            Ok(())
+        } else {
+            Err(format!("{found:?}"))
+        }
+    })
+    .await;
+}
+
+/// Waits until the first widget's live notice contains `expected`.
+pub async fn wait_for_notice(browser: &Browser, expected: &str) -> String {
+    eventually(
+        &format!("a notice containing {expected:?}"),
+        UI_TIMEOUT,
+        || async {
+            let root = browser.widget(0).await;
+            let text = by_test_id(&root, "notice")
+                .await?
+                .text()
+                .await
+                .map_err(|e| e.to_string())?;
+            if text.contains(expected) {
+                Ok(text)
+            } else {
+                Err(text)
+            }
+        },
+    )
+    .await
+}
+
+/// Clicks Allow or Deny on the consent page in the current window.
+pub async fn consent(browser: &Browser, allow: bool) {
+    let link = eventually("the consent page", UI_TIMEOUT, || async {
+        browser
+            .client
+            .find(Locator::Id(if allow { "allow" } else { "deny" }))
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    link.click().await.expect("click consent");
+}
+
+/// Waits for an element of the widget by `data-testid` (a list that is
+/// still loading, a dialog being built).
+pub async fn wait_for_test_id(root: &ShadowRoot, test_id: &str) -> Element {
+    eventually(&format!("[data-testid={test_id}]"), UI_TIMEOUT, || async {
+        by_test_id(root, test_id).await
+    })
+    .await
 }

@@ -8,21 +8,48 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::env;
 
-static PAGES: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+/// One file the host origin serves.
+#[derive(Clone)]
+struct HostFile {
+    content_type: &'static str,
+    /// Extra response headers, e.g. a Content-Security-Policy.
+    headers: String,
+    body: String,
+}
+
+static PAGES: OnceLock<Mutex<HashMap<String, HostFile>>> = OnceLock::new();
 
 /// Serves `html` at `path` on the host origin and returns its URL. The
 /// server starts on first use and lives as long as the test binary.
 pub fn serve_page(path: &str, html: String) -> String {
+    serve_file(path, "text/html; charset=utf-8", &[], html)
+}
+
+/// Serves `body` at `path` with a content type and extra headers.
+pub fn serve_file(
+    path: &str,
+    content_type: &'static str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> String {
     let pages = PAGES.get_or_init(|| {
         let listener = TcpListener::bind(("127.0.0.1", env().host_port))
             .expect("the host page port from xtask is free");
         std::thread::spawn(move || serve(listener));
         Mutex::new(HashMap::new())
     });
-    pages
-        .lock()
-        .expect("pages lock")
-        .insert(path.to_owned(), html);
+    let headers = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    pages.lock().expect("pages lock").insert(
+        path.to_owned(),
+        HostFile {
+            content_type,
+            headers,
+            body,
+        },
+    );
     format!("{}{path}", env().host_origin())
 }
 
@@ -45,9 +72,9 @@ pub fn embed_page_with_head(
          <title>{title}</title>\
          {extra_head}<script type=\"module\" src=\"{script_edge}/healthlink.js\"></script></head>\
          <body style=\"font-family: sans-serif; background: #f6f6f6; margin: 24px\">\
-         <h1>{title}</h1>\
+         <main><h1>{title}</h1>\
          <healthlink-connect {widget_attributes}></healthlink-connect>\
-         </body></html>"
+         </main></body></html>"
     )
 }
 
@@ -71,15 +98,25 @@ fn serve(listener: TcpListener) {
             let page = PAGES
                 .get()
                 .and_then(|pages| pages.lock().ok()?.get(path).cloned());
-            let (status, body) = match page {
-                Some(html) => ("200 OK", html),
-                None => ("404 Not Found", "not found".to_owned()),
+            let (status, file) = match page {
+                Some(file) => ("200 OK", file),
+                None => (
+                    "404 Not Found",
+                    HostFile {
+                        content_type: "text/plain",
+                        headers: String::new(),
+                        body: "not found".to_owned(),
+                    },
+                ),
             };
             let _ = write!(
                 &stream,
-                "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\n\
-                 content-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n{body}",
-                body.len()
+                "HTTP/1.1 {status}\r\ncontent-type: {}\r\n{}\
+                 content-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n{}",
+                file.content_type,
+                file.headers,
+                file.body.len(),
+                file.body
             );
         });
     }

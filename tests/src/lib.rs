@@ -9,7 +9,7 @@ pub mod host;
 pub mod proxy;
 pub mod wait;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// What `cargo xtask test` tells the suite about the environment it set up.
@@ -39,6 +39,8 @@ pub struct TestEnv {
     /// The aggregator credentials those edges were given, by variable name
     /// (every entry of the run's secrets file but the two Healthlink keys).
     pub aggregator_secrets: Vec<(String, String)>,
+    /// axe-core's browser bundle (from the project's npm packages).
+    pub axe_script: PathBuf,
 }
 
 impl TestEnv {
@@ -83,6 +85,8 @@ pub fn env() -> &'static TestEnv {
                 .parse()
                 .expect("HEALTHLINK_ROOK_PORT is a port"),
             aggregator_secrets: aggregator_secrets(&var("HEALTHLINK_TEST_ENV_FILE")),
+            axe_script: Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../node_modules/axe-core/axe.min.js"),
         }
     })
 }

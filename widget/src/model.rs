@@ -528,8 +528,31 @@ mod tests {
         assert_eq!(row_action(&phone), Some(RowAction::ConnectOnPhone));
         assert_eq!(
             RowAction::ConnectOnPhone.accessible_label("Apple Health", en()),
-            "Connect Apple Health on your phone"
+            "Connect on your phone: Apple Health"
         );
+    }
+
+    /// WCAG 2.5.3 (label in name): speech-input users say what they see, so
+    /// each button's accessible name contains its visible label.
+    #[test]
+    fn accessible_names_contain_the_visible_label() {
+        let actions = [
+            RowAction::Connect,
+            RowAction::Reconnect,
+            RowAction::Disconnect,
+            RowAction::ConnectOnPhone,
+        ];
+        for locale in Locale::ALL {
+            let t = locale.catalog();
+            for action in actions {
+                let name = action.accessible_label("Apple Health", t).to_lowercase();
+                let label = action.label(t).to_lowercase();
+                assert!(
+                    name.contains(&label),
+                    "{locale:?}: {name:?} lacks {label:?}"
+                );
+            }
+        }
     }
 
     #[test]

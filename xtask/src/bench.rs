@@ -1,5 +1,6 @@
-//! `cargo xtask bench`: the figures we track. For now, transfer sizes of the
-//! widget and the Worker bundle.
+//! `cargo xtask bench`: the figures we track. Transfer sizes of the widget
+//! and the Worker bundle, and the widget's first render in headless Chromium
+//! against a real `wrangler dev` edge.
 
 use std::io::Write;
 use std::path::Path;
@@ -7,8 +8,14 @@ use std::path::Path;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use crate::tools::Toolchain;
+use crate::test::{Suite, end_to_end};
+use crate::tools::{Toolchain, ensure_chromium};
 use crate::{Result, build, root, step};
+
+/// The budgets the widget is held to (printed next to the figures; a
+/// benchmark reports, it does not fail).
+const WIDGET_BUDGET_GZIP: usize = 100 * 1024;
+const FIRST_RENDER_BUDGET_MS: f64 = 150.0;
 
 /// The files a host page downloads to show the widget.
 const WIDGET_FILES: [&str; 3] = [
@@ -21,7 +28,14 @@ const WORKER_FILES: [&str; 2] = ["index.js", "index_bg.wasm"];
 
 pub fn run() -> Result {
     let toolchain = Toolchain::ensure()?;
+    ensure_chromium()?;
     build::all(&toolchain)?;
+    end_to_end(&toolchain, Suite::Benchmarks)?;
+    let render_path = root().join("target").join("e2e").join("bench-render.json");
+    let render: serde_json::Value = std::fs::read_to_string(&render_path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(|| format!("no render figures in {}", render_path.display()))?;
     step("Sizes");
 
     let mut report = Vec::new();
@@ -46,7 +60,26 @@ pub fn run() -> Result {
         kb(worker.1)
     );
 
+    println!(
+        "{:<34} {:>10} {:>10}",
+        "widget budget (gzip)",
+        "",
+        format!(
+            "{} {}",
+            kb(WIDGET_BUDGET_GZIP),
+            verdict(widget.1 <= WIDGET_BUDGET_GZIP)
+        )
+    );
+    let median = render["median_ms"].as_f64().unwrap_or(f64::NAN);
+    let p90 = render["p90_ms"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "\nfirst render of the list (10 loads, warm HTTP cache): median {median:.1} ms, \
+         p90 {p90:.1} ms; budget {FIRST_RENDER_BUDGET_MS} ms median {}",
+        verdict(median <= FIRST_RENDER_BUDGET_MS)
+    );
+
     let json = serde_json::json!({
+        "first_render": render,
         "files": report,
         "widget_total": { "raw": widget.0, "gzip": widget.1 },
         "worker_total": { "raw": worker.0, "gzip": worker.1 },
@@ -59,6 +92,10 @@ pub fn run() -> Result {
     .map_err(|e| format!("writing {path:?}: {e}"))?;
     println!("\nwritten to {}", path.display());
     Ok(())
+}
+
+fn verdict(within: bool) -> &'static str {
+    if within { "(within)" } else { "(OVER)" }
 }
 
 fn sizes(

@@ -45,7 +45,17 @@ pub fn run() -> Result {
     exec(toolchain.command("cargo").args(["test", "--quiet"]))?;
 
     build::all(&toolchain)?;
-    end_to_end(&toolchain)
+    end_to_end(&toolchain, Suite::Tests)
+}
+
+/// What to run of the end-to-end binary against the started edges.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Suite {
+    /// Every test.
+    Tests,
+    /// Only the browser measurements `cargo xtask bench` reports (ignored
+    /// tests named `bench_*`); they write their figures under target/e2e/.
+    Benchmarks,
 }
 
 /// One edge of the test run: its name, its `[vars]` and its secrets file.
@@ -58,7 +68,7 @@ struct EdgeSetup {
 /// Starts one `wrangler dev` per aggregator (sandbox, and Thryve and ROOK
 /// pointed at the suite's emulators) on free ports, runs the black-box
 /// suite against them and always stops them again.
-fn end_to_end(toolchain: &Toolchain) -> Result {
+pub fn end_to_end(toolchain: &Toolchain, which: Suite) -> Result {
     let artifacts = root().join("target").join("e2e");
     std::fs::create_dir_all(&artifacts).map_err(|e| format!("creating {artifacts:?}: {e}"))?;
 
@@ -105,6 +115,11 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
             (
                 "HEALTHLINK_APP_NAME".to_owned(),
                 "Healthlink e2e".to_owned(),
+            ),
+            // Phone-only sources offer a QR code of this app link.
+            (
+                "HEALTHLINK_PHONE_LINK".to_owned(),
+                "healthlink-e2e://connect/{source}".to_owned(),
             ),
             // Short, so timeout tests take seconds, not the 10 s default.
             (
@@ -193,8 +208,17 @@ fn end_to_end(toolchain: &Toolchain) -> Result {
 
     step("End-to-end tests (HTTP + headless Chromium; sandbox, Thryve and ROOK edges)");
     let mut suite = e2e_suite(toolchain);
+    match which {
+        Suite::Tests => suite.args(["--", "--test-threads=2"]),
+        Suite::Benchmarks => suite.args([
+            "--",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+            "bench_",
+        ]),
+    };
     suite
-        .args(["--", "--test-threads=2"])
         .env("HEALTHLINK_EDGE_URL", base_url("sandbox"))
         .env("HEALTHLINK_THRYVE_EDGE_URL", base_url("thryve"))
         .env("HEALTHLINK_ROOK_EDGE_URL", base_url("rook"))

@@ -22,7 +22,7 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Where the installed tools are, and the environment builds run with.
 pub struct Toolchain {
     cargo_bin: PathBuf,
-    node_bin: PathBuf,
+    pub node_bin: PathBuf,
 }
 
 impl Toolchain {
@@ -142,7 +142,9 @@ fn ensure_npm_packages() -> Result {
     if std::fs::read_to_string(&stamp).is_ok_and(|found| found == fingerprint) {
         return Ok(());
     }
-    step("Installing wrangler, Node 22 and binaryen from npm (pinned in package.json)");
+    step(
+        "Installing wrangler, Node 22, binaryen, esbuild and axe-core from npm (pinned in package.json)",
+    );
     exec(
         Command::new("npm")
             .args(["install", "--no-audit", "--no-fund"])

@@ -24,7 +24,7 @@ pub const CATALOG: Catalog = Catalog {
     connect_named: "Connect {name}",
     reconnect_named: "Reconnect {name}",
     disconnect_named: "Disconnect {name}",
-    connect_on_phone_named: "Connect {name} on your phone",
+    connect_on_phone_named: "Connect on your phone: {name}",
     phone_hint: "Connect in the app on your phone",
 
     notice_connected: "{name} is connected.",

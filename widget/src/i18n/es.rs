@@ -24,7 +24,7 @@ pub const CATALOG: Catalog = Catalog {
     connect_named: "Conectar {name}",
     reconnect_named: "Reconectar {name}",
     disconnect_named: "Desconectar {name}",
-    connect_on_phone_named: "Conectar {name} en tu teléfono",
+    connect_on_phone_named: "Conectar en tu teléfono: {name}",
     phone_hint: "Conéctalo desde la app de tu teléfono",
 
     notice_connected: "{name} está conectado.",

@@ -25,7 +25,7 @@ pub const CATALOG: Catalog = Catalog {
     connect_named: "Connecter {name}",
     reconnect_named: "Reconnecter {name}",
     disconnect_named: "Déconnecter {name}",
-    connect_on_phone_named: "Connecter {name} sur votre téléphone",
+    connect_on_phone_named: "Connecter sur votre téléphone : {name}",
     phone_hint: "À connecter dans l'application sur votre téléphone",
 
     notice_connected: "{name} est connecté.",

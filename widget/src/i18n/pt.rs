@@ -24,7 +24,7 @@ pub const CATALOG: Catalog = Catalog {
     connect_named: "Conectar {name}",
     reconnect_named: "Reconectar {name}",
     disconnect_named: "Desconectar {name}",
-    connect_on_phone_named: "Conectar {name} no celular",
+    connect_on_phone_named: "Conectar no celular: {name}",
     phone_hint: "Conecte pelo app no seu celular",
 
     notice_connected: "{name} está conectado.",

@@ -1,0 +1,228 @@
+//! axe-core in the browser, in every state a user meets: the list (light and
+//! dark), the disconnect dialog, the phone dialog with its QR code, a load
+//! error and a flow result. Zero violations, WCAG 2.2 A/AA and best practice.
+//! Also the phone dialog's own behaviour, and the layout at 320 px.
+
+use fantoccini::Locator;
+use healthlink_tests::browser::{
+    Browser, UI_TIMEOUT, by_test_id, click_action, consent, wait_for_notice, wait_for_test_id,
+};
+use healthlink_tests::edge::session_for;
+use healthlink_tests::host::{embed_page, serve_page};
+use healthlink_tests::wait::eventually;
+use healthlink_tests::{env, unique};
+
+async fn page_with(path: &str, extra_attributes: &str) -> String {
+    let session = session_for(&unique("a11y")).await;
+    let edge = env().edge_url.as_str();
+    serve_page(
+        path,
+        embed_page(
+            "Settings",
+            edge,
+            &format!("edge=\"{edge}\" session=\"{session}\" {extra_attributes}"),
+        ),
+    )
+}
+
+async fn wait_until_open(browser: &Browser, dialog: &str) {
+    let root = browser.widget(0).await;
+    eventually(&format!("{dialog} to open"), UI_TIMEOUT, || async {
+        let open = by_test_id(&root, dialog)
+            .await?
+            .attr("open")
+            .await
+            .map_err(|e| e.to_string())?;
+        open.map(|_| ()).ok_or_else(|| "closed".to_owned())
+    })
+    .await;
+}
+
+/// The element that has focus, as `data-testid` (inside the widget).
+async fn focused_test_id(browser: &Browser) -> Option<String> {
+    let value = browser
+        .client
+        .execute(
+            "const host = document.querySelector('healthlink-connect');\
+             const active = host && host.shadowRoot && host.shadowRoot.activeElement;\
+             return active ? active.getAttribute('data-testid') + ':' + \
+               (active.closest('[data-source]') || {dataset: {}}).dataset.source : null;",
+            vec![],
+        )
+        .await
+        .expect("read focus");
+    value.as_str().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn every_state_has_zero_axe_violations() {
+    let page = page_with("/a11y.html", "").await;
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+    let root = browser.widget(0).await;
+    wait_for_test_id(&root, "source-list").await;
+
+    browser.assert_accessible("list").await;
+
+    // Connected, so the row offers Disconnect and its dialog.
+    let main = browser.client.window().await.expect("main window");
+    click_action(&root, "oura").await;
+    browser.switch_to_popup(&main).await;
+    consent(&browser, true).await;
+    browser.client.switch_to_window(main).await.expect("back");
+    wait_for_notice(&browser, "Oura is connected.").await;
+    browser.assert_accessible("result notice").await;
+
+    click_action(&root, "oura").await;
+    wait_until_open(&browser, "confirm-dialog").await;
+    browser.assert_accessible("disconnect dialog").await;
+    browser.screenshot("a11y-confirm-dialog").await;
+    by_test_id(&root, "confirm-cancel")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    click_action(&root, "apple_health").await;
+    wait_until_open(&browser, "phone-dialog").await;
+    browser.assert_accessible("phone dialog with QR code").await;
+    browser.screenshot("phone-qr").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn dark_theme_and_errors_have_zero_axe_violations() {
+    let dark = page_with("/a11y-dark.html", "theme=\"dark\"").await;
+    let browser = Browser::start().await;
+    browser.client.goto(&dark).await.expect("open host page");
+    wait_for_test_id(&browser.widget(0).await, "source-list").await;
+    browser.assert_accessible("list, dark theme").await;
+    browser.screenshot("a11y-dark").await;
+
+    // A session the edge refuses: the load error panel.
+    let edge = env().edge_url.as_str();
+    let broken = serve_page(
+        "/a11y-error.html",
+        embed_page(
+            "Settings",
+            edge,
+            &format!("edge=\"{edge}\" session=\"not-a-session\""),
+        ),
+    );
+    browser.client.goto(&broken).await.expect("open host page");
+    wait_for_test_id(&browser.widget(0).await, "load-error").await;
+    browser.assert_accessible("load error").await;
+    browser.screenshot("a11y-load-error").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn phone_only_sources_show_a_qr_code_and_the_link() {
+    let page = page_with("/phone.html", "").await;
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+    let root = browser.widget(0).await;
+
+    let button = eventually("the phone button", UI_TIMEOUT, || async {
+        root.find(Locator::Css(
+            "[data-source=apple_health] [data-testid=source-action]",
+        ))
+        .await
+        .map_err(|e| e.to_string())
+    })
+    .await;
+    assert_eq!(button.text().await.unwrap(), "Connect on your phone");
+    assert_eq!(
+        button.attr("aria-label").await.unwrap().as_deref(),
+        Some("Connect on your phone: Apple Health")
+    );
+    // Keyboard: focus the button, open with Enter.
+    browser
+        .client
+        .execute(
+            "arguments[0].focus()",
+            vec![serde_json::to_value(&button).unwrap()],
+        )
+        .await
+        .unwrap();
+    button.send_keys("\u{E007}").await.expect("press Enter");
+    wait_until_open(&browser, "phone-dialog").await;
+
+    let link = by_test_id(&root, "phone-link").await.expect("the link");
+    assert_eq!(
+        link.attr("href").await.unwrap().as_deref(),
+        Some("healthlink-e2e://connect/apple_health")
+    );
+    let qr = wait_for_test_id(&root, "phone-qr").await;
+    assert_eq!(
+        qr.attr("aria-label").await.unwrap().as_deref(),
+        Some("QR code that opens the app to connect Apple Health")
+    );
+    let path = qr
+        .find(Locator::Css("path"))
+        .await
+        .unwrap()
+        .attr("d")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(path.matches('M').count() > 50, "a real code: {path:.80}");
+    assert!(qr.is_displayed().await.unwrap());
+
+    // Escape closes it and focus goes back to the row's button.
+    browser
+        .client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E00C}")
+        .await
+        .expect("press Escape");
+    eventually("the dialog to close", UI_TIMEOUT, || async {
+        match by_test_id(&root, "phone-dialog").await?.attr("open").await {
+            Ok(None) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert_eq!(
+        focused_test_id(&browser).await.as_deref(),
+        Some("source-action:apple_health")
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn at_320_pixels_nothing_overflows() {
+    let page = page_with("/narrow.html", "").await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .set_window_size(320, 800)
+        .await
+        .expect("narrow window");
+    browser.client.goto(&page).await.expect("open host page");
+    let root = browser.widget(0).await;
+    wait_for_test_id(&root, "source-list").await;
+    let widths = browser
+        .client
+        .execute(
+            "const card = document.querySelector('healthlink-connect').shadowRoot.querySelector('.hl-card');\
+             return [window.innerWidth, document.documentElement.scrollWidth, card.scrollWidth, card.clientWidth];",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    let widths: Vec<u32> = serde_json::from_value(widths).expect("numbers");
+    let (viewport, page_width, card_content, card) = (widths[0], widths[1], widths[2], widths[3]);
+    assert!(viewport <= 340, "the window is narrow: {widths:?}");
+    assert!(
+        page_width <= viewport,
+        "the page scrolls sideways: {widths:?}"
+    );
+    assert!(card_content <= card, "the card overflows: {widths:?}");
+    browser.screenshot("narrow-320").await;
+    browser.assert_accessible("list at 320 px").await;
+    browser.close().await;
+}
