@@ -210,3 +210,62 @@ async fn rook_popup_flow_in_the_browser() {
     browser.screenshot("rook-connected").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_failed_disconnect_shows_disconnecting_then_rolls_back_with_a_reason() {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use healthlink_tests::emulators::Fault;
+    use healthlink_tests::emulators::rook::{Behaviour, Call, rook};
+    use healthlink_tests::host::embed_page;
+
+    let user = unique("rollback");
+    let session = Edge::Rook.session_for(&user).await;
+    rook().set_authorized(&user, "Whoop", true);
+    // ROOK takes longer than the edge's 2 s limit: the edge gives up (503).
+    rook().behave(
+        &user,
+        Behaviour {
+            faults: HashMap::from([(Call::Revoke, Fault::Slow(Duration::from_secs(4)))]),
+            ..Behaviour::default()
+        },
+    );
+    let attributes = format!("edge=\"{}\" session=\"{session}\"", Edge::Rook.base());
+    let page = serve_page(
+        "/rollback.html",
+        embed_page("Host app", Edge::Rook.base(), &attributes),
+    );
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+    wait_for_status(&browser, "whoop", "connected").await;
+    let root = browser.widget(0).await;
+    click_action(&root, "whoop").await;
+    browser.confirm_disconnect().await;
+
+    // At once, before the edge answers: the row says so.
+    let badge = root
+        .find(Locator::Css(
+            "[data-source=whoop] [data-testid=source-status]",
+        ))
+        .await
+        .expect("the badge");
+    eventually("the optimistic badge", UI_TIMEOUT, || async {
+        let text = badge.text().await.map_err(|e| e.to_string())?;
+        (text == "Disconnecting…").then_some(()).ok_or(text)
+    })
+    .await;
+    browser.screenshot("disconnecting").await;
+
+    // Then back as it was, with a reason a person understands.
+    let notice = wait_for_notice(&browser, "did not work").await;
+    assert_eq!(
+        notice,
+        "Disconnecting WHOOP did not work. WHOOP is still connected. The data service is not \
+         answering right now. Please try again in a few minutes."
+    );
+    assert_eq!(badge.text().await.unwrap(), "Connected");
+    wait_for_status(&browser, "whoop", "connected").await;
+    assert!(rook().is_authorized(&user, "Whoop"));
+    browser.close().await;
+}
