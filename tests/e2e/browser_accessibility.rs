@@ -222,6 +222,23 @@ async fn at_320_pixels_nothing_overflows() {
         "the page scrolls sideways: {widths:?}"
     );
     assert!(card_content <= card, "the card overflows: {widths:?}");
+    // No badge runs under its row's button.
+    let overlaps = browser
+        .client
+        .execute(
+            "const root = document.querySelector('healthlink-connect').shadowRoot;\
+             return [...root.querySelectorAll('[data-testid=source]')].filter((row) => {\
+               const badge = row.querySelector('[data-testid=source-status]').getBoundingClientRect();\
+               const button = row.querySelector('.hl-row-action');\
+               if (!button || button.hidden) return false;\
+               const b = button.getBoundingClientRect();\
+               return badge.right > b.left && badge.bottom > b.top && badge.top < b.bottom;\
+             }).map((row) => row.dataset.source);",
+            vec![],
+        )
+        .await
+        .expect("measure rows");
+    assert_eq!(overlaps, serde_json::json!([]), "badges under buttons");
     browser.screenshot("narrow-320").await;
     browser.assert_accessible("list at 320 px").await;
     browser.close().await;
