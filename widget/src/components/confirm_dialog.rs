@@ -7,6 +7,7 @@ use healthlink_shared::SourceConnection;
 use leptos::html::Dialog;
 use leptos::prelude::*;
 
+use crate::components::modal::show_modal_while;
 use crate::i18n::Locale;
 
 /// Asks before disconnecting `asking`; `on_answer` gets `true` to go ahead.
@@ -18,16 +19,7 @@ pub fn ConfirmDisconnect(
 ) -> impl IntoView {
     let t = move || locale.get().catalog();
     let dialog = NodeRef::<Dialog>::new();
-    Effect::new(move |_| {
-        let Some(dialog) = dialog.get() else { return };
-        match (asking.with(Option::is_some), dialog.open()) {
-            (true, false) => {
-                let _ = dialog.show_modal();
-            }
-            (false, true) => dialog.close(),
-            _ => {}
-        }
-    });
+    show_modal_while(dialog, move || asking.with(Option::is_some));
     let name =
         move || asking.with(|source| source.as_ref().map(|s| s.name.clone()).unwrap_or_default());
     view! {

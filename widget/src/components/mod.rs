@@ -3,6 +3,7 @@
 pub mod app;
 pub mod confirm_dialog;
 pub mod load_error;
+pub mod modal;
 pub mod phone_dialog;
 pub mod skeleton;
 pub mod source_row;

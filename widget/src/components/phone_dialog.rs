@@ -5,6 +5,7 @@ use healthlink_shared::SourceConnection;
 use leptos::html::Dialog;
 use leptos::prelude::*;
 
+use crate::components::modal::show_modal_while;
 use crate::i18n::Locale;
 use crate::model::safe_phone_link;
 use crate::qr::qr_svg;
@@ -19,16 +20,7 @@ pub fn PhoneDialog(
 ) -> impl IntoView {
     let t = move || locale.get().catalog();
     let dialog = NodeRef::<Dialog>::new();
-    Effect::new(move |_| {
-        let Some(dialog) = dialog.get() else { return };
-        match (showing.with(Option::is_some), dialog.open()) {
-            (true, false) => {
-                let _ = dialog.show_modal();
-            }
-            (false, true) => dialog.close(),
-            _ => {}
-        }
-    });
+    show_modal_while(dialog, move || showing.with(Option::is_some));
     let name =
         move || showing.with(|source| source.as_ref().map(|s| s.name.clone()).unwrap_or_default());
     let link = move || {
