@@ -4,6 +4,7 @@
 //! `cargo xtask test` starts the edges and sets the environment.
 
 mod aggregator_support;
+mod bench_edge;
 mod bench_render;
 mod browser_accessibility;
 mod browser_embedding;
@@ -18,6 +19,7 @@ mod http_cors;
 mod http_flows;
 mod http_security;
 mod http_sessions;
+mod load;
 mod misconfigured;
 mod rook;
 mod thryve;

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod edge;
 pub mod emulators;
 pub mod host;
+pub mod load;
 pub mod proxy;
 pub mod wait;
 

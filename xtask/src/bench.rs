@@ -23,6 +23,13 @@ const WIDGET_FILES: [&str; 3] = [
     "healthlink-widget.js",
     "healthlink-widget_bg.wasm",
 ];
+/// What the benchmark tests write under target/e2e/.
+const BENCH_FIGURES: [&str; 4] = [
+    "bench-render.json",
+    "bench-edge.json",
+    "bench-fan-out.json",
+    "bench-load.json",
+];
 /// The Worker bundle wrangler uploads.
 const WORKER_FILES: [&str; 2] = ["index.js", "index_bg.wasm"];
 
@@ -30,13 +37,16 @@ pub fn run() -> Result {
     let toolchain = Toolchain::ensure()?;
     ensure_chromium()?;
     build::all(&toolchain)?;
+    // Figures of an earlier run must not pass for this one's.
+    for name in BENCH_FIGURES {
+        let _ = std::fs::remove_file(root().join("target").join("e2e").join(name));
+    }
     end_to_end(&toolchain, Suite::Benchmarks)?;
-    let render_path = root().join("target").join("e2e").join("bench-render.json");
-    let render: serde_json::Value = std::fs::read_to_string(&render_path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .ok_or_else(|| format!("no render figures in {}", render_path.display()))?;
-    step("Sizes");
+    let render = figures("bench-render.json")?;
+    let overhead = figures("bench-edge.json")?;
+    let fan_out = figures("bench-fan-out.json")?;
+    let load = figures("bench-load.json")?;
+    step("Transfer sizes");
 
     let mut report = Vec::new();
     println!("{:<34} {:>10} {:>10}", "file", "raw", "gzip -9");
@@ -70,16 +80,81 @@ pub fn run() -> Result {
             verdict(widget.1 <= WIDGET_BUDGET_GZIP)
         )
     );
-    let median = render["median_ms"].as_f64().unwrap_or(f64::NAN);
-    let p90 = render["p90_ms"].as_f64().unwrap_or(f64::NAN);
+    let number = |value: &serde_json::Value, key: &str| value[key].as_f64().unwrap_or(f64::NAN);
+    let median = number(&render, "median_ms");
+    step("Widget in headless Chromium (10 loads, warm HTTP cache)");
     println!(
-        "\nfirst render of the list (10 loads, warm HTTP cache): median {median:.1} ms, \
-         p90 {p90:.1} ms; budget {FIRST_RENDER_BUDGET_MS} ms median {}",
+        "first render of the list     median {median:>6.1} ms   p90 {:>6.1} ms   budget {FIRST_RENDER_BUDGET_MS} ms {}",
+        number(&render, "p90_ms"),
         verdict(median <= FIRST_RENDER_BUDGET_MS)
+    );
+    println!(
+        "interactive (first action)   median {:>6.1} ms   p90 {:>6.1} ms",
+        number(&render, "interactive_median_ms"),
+        number(&render, "interactive_p90_ms")
+    );
+
+    step("Edge: GET /v1/connections vs a hello-world Worker (same workerd, same run)");
+    println!(
+        "{:<22} {:>12} {:>10} {:>10} {:>9}",
+        "", "requests/s", "p50", "p99", "failed"
+    );
+    for (label, key) in [
+        ("hello-world Worker", "hello_world"),
+        ("GET /v1/connections", "connections"),
+    ] {
+        let run = &overhead[key];
+        println!(
+            "{label:<22} {:>12.0} {:>7.2} ms {:>7.2} ms {:>9}",
+            number(run, "requests_per_second"),
+            number(run, "p50_ms"),
+            number(run, "p99_ms"),
+            run["failures"]
+        );
+    }
+    println!(
+        "throughput ratio (edge / hello world): {:.2}; p50 ratio {:.2}; {} concurrent clients",
+        number(&overhead, "throughput_ratio"),
+        number(&overhead, "p50_ratio"),
+        overhead["hello_world"]["concurrency"]
+    );
+
+    step("Fan-out: every source's status with 100 ms added to each aggregator call (ROOK)");
+    println!(
+        "{} sources listed; median list {:.1} ms without, {:.1} ms with the latency; {:.2} upstream calls per list",
+        fan_out["sources"],
+        number(&fan_out, "list_ms_without"),
+        number(&fan_out, "list_ms_with"),
+        number(&fan_out, "upstream_calls_per_list")
+    );
+
+    step("Load: mixed traffic at saturation against wrangler dev");
+    let load_run = &load["figures"];
+    println!(
+        "{:.0} s, {} clients: {} operations ({} HTTP requests), {:.0}/s, p50 {:.1} ms, p99 {:.1} ms, {} failed",
+        number(load_run, "seconds"),
+        load_run["concurrency"],
+        load_run["requests"],
+        load["http_requests"],
+        number(load_run, "requests_per_second"),
+        number(load_run, "p50_ms"),
+        number(load_run, "p99_ms"),
+        load_run["failures"]
+    );
+    println!(
+        "acknowledged connects {} / audited {}; acknowledged disconnects {} / audited {}; other audit rows {}",
+        load["acknowledged_connects"],
+        load["audited_connects"],
+        load["acknowledged_disconnects"],
+        load["audited_disconnects"],
+        load["other_audit_rows"]
     );
 
     let json = serde_json::json!({
         "first_render": render,
+        "edge_overhead": overhead,
+        "fan_out": fan_out,
+        "load": load,
         "files": report,
         "widget_total": { "raw": widget.0, "gzip": widget.1 },
         "worker_total": { "raw": worker.0, "gzip": worker.1 },
@@ -92,6 +167,15 @@ pub fn run() -> Result {
     .map_err(|e| format!("writing {path:?}: {e}"))?;
     println!("\nwritten to {}", path.display());
     Ok(())
+}
+
+/// Figures a benchmark test wrote under target/e2e/.
+fn figures(name: &str) -> Result<serde_json::Value> {
+    let path = root().join("target").join("e2e").join(name);
+    std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(|| format!("no figures in {}", path.display()))
 }
 
 fn verdict(within: bool) -> &'static str {

@@ -18,6 +18,7 @@ pub fn run() -> Result {
     let mut wrangler = Wrangler::start(
         &toolchain,
         WranglerOptions {
+            config: None,
             port: DEV_PORT,
             inspector_port: None,
             vars: vec![],

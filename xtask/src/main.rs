@@ -4,7 +4,9 @@
 mod bench;
 mod build;
 mod dev;
+mod leak_scan;
 mod process;
+mod recorder;
 mod secrets;
 mod test;
 mod tools;

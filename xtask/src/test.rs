@@ -1,12 +1,13 @@
 //! `cargo xtask test`: everything CI checks, in the order that fails fastest.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::process::exec;
+use crate::recorder::Recorder;
 use crate::tools::{CHROMEDRIVER, CHROMIUM_BINARY, Toolchain, ensure_chromium};
 use crate::wrangler::{Wrangler, WranglerOptions, free_port};
-use crate::{Result, build, root, secrets, step};
+use crate::{Result, build, leak_scan, root, secrets, step};
 
 const WASM_CRATES: [&str; 3] = ["healthlink-shared", "healthlink-edge", "healthlink-widget"];
 
@@ -81,7 +82,11 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite) -> Result {
     let thryve_port = free_port()?;
     let rook_port = free_port()?;
     let host_origin = format!("http://127.0.0.1:{host_port}");
-    for file in ["issued-tokens.txt", "aggregator-tokens.txt"] {
+    for file in [
+        "issued-tokens.txt",
+        "aggregator-tokens.txt",
+        "aggregator-end-users.txt",
+    ] {
         let _ = std::fs::remove_file(artifacts.join(file));
     }
     let env_file = artifacts.join("test.env");
@@ -181,6 +186,7 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite) -> Result {
         let wrangler = Wrangler::start(
             toolchain,
             WranglerOptions {
+                config: None,
                 port,
                 inspector_port: Some(free_port()?),
                 vars: setup.vars,
@@ -191,9 +197,45 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite) -> Result {
                 own_process_group: true,
             },
         )?;
-        edges.push((setup.name, wrangler, log));
+        // Everything the edge sends passes through a recorder, which the
+        // leak scan reads after the run.
+        let recorder = Recorder::start(port, &artifacts.join(format!("sent-{}.bin", setup.name)))?;
+        edges.push((setup.name, wrangler, log, recorder));
     }
-    for (name, wrangler, _) in &mut edges {
+    // Benchmarks compare the edge with a hello-world Worker run by the
+    // same wrangler and workerd, started alongside.
+    let mut hello = match which {
+        Suite::Tests => None,
+        Suite::Benchmarks => {
+            let port = free_port()?;
+            step(&format!(
+                "Starting wrangler dev (hello-world baseline) on 127.0.0.1:{port}"
+            ));
+            Some(Wrangler::start(
+                toolchain,
+                WranglerOptions {
+                    config: Some(
+                        root()
+                            .join("bench")
+                            .join("hello-worker")
+                            .join("wrangler.toml"),
+                    ),
+                    port,
+                    inspector_port: Some(free_port()?),
+                    vars: vec![],
+                    env_file: None,
+                    persist_dir: artifacts.join("wrangler-state-hello"),
+                    fresh_state: true,
+                    log_file: Some(artifacts.join("wrangler-hello.log")),
+                    own_process_group: true,
+                },
+            )?)
+        }
+    };
+    if let Some(hello) = &mut hello {
+        hello.wait_ready(Duration::from_secs(90), &[200])?;
+    }
+    for (name, wrangler, _, _) in &mut edges {
         // A misconfigured edge is up when /healthz says what is missing.
         let healthy = if *name == "misconfigured" { 503 } else { 200 };
         wrangler.wait_ready(Duration::from_secs(90), &[healthy])?;
@@ -201,8 +243,8 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite) -> Result {
     let base_url = |name: &str| {
         edges
             .iter()
-            .find(|(aggregator, _, _)| *aggregator == name)
-            .map(|(_, wrangler, _)| wrangler.base_url.clone())
+            .find(|(aggregator, _, _, _)| *aggregator == name)
+            .map(|(_, _, _, recorder)| recorder.url())
             .unwrap_or_default()
     };
 
@@ -235,56 +277,33 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite) -> Result {
         .env("HEALTHLINK_ARTIFACTS", &artifacts)
         .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)
         .env("HEALTHLINK_CHROMEDRIVER", CHROMEDRIVER);
+    if let Some(hello) = &hello {
+        let direct = edges
+            .iter()
+            .find(|(name, _, _, _)| *name == "sandbox")
+            .map(|(_, wrangler, _, _)| wrangler.base_url.clone())
+            .unwrap_or_default();
+        suite
+            .env("HEALTHLINK_HELLO_URL", &hello.base_url)
+            .env("HEALTHLINK_EDGE_DIRECT_URL", direct);
+    }
     let result = exec(&mut suite);
+    if let Some(hello) = &mut hello {
+        hello.stop();
+    }
     let mut tails = String::new();
-    for (_, wrangler, _) in &mut edges {
+    for (_, wrangler, _, _) in &mut edges {
         wrangler.stop();
         tails.push_str(&wrangler.log_tail());
     }
     result.map_err(|error| format!("{error}{tails}"))?;
 
-    step("Scanning the edges' logs for secrets, session tokens and aggregator references");
-    let read = |name: &str| std::fs::read_to_string(artifacts.join(name)).unwrap_or_default();
-    let (session_tokens, aggregator_tokens) =
-        (read("issued-tokens.txt"), read("aggregator-tokens.txt"));
-    let needles: Vec<(&str, &str)> = secrets
-        .all()
-        .into_iter()
-        .chain(
-            session_tokens
-                .lines()
-                .filter(|t| !t.is_empty())
-                .map(|t| ("a session token", t)),
-        )
-        .chain(
-            aggregator_tokens
-                .lines()
-                .filter(|t| !t.is_empty())
-                .map(|t| ("a Thryve end-user id or connection token", t)),
-        )
+    let logs: Vec<&Path> = edges.iter().map(|(_, _, log, _)| log.as_path()).collect();
+    let records: Vec<&Path> = edges
+        .iter()
+        .map(|(_, _, _, recorder)| recorder.path.as_path())
         .collect();
-    let mut leaks = 0;
-    let mut scanned = 0;
-    for (aggregator, _, log_path) in &edges {
-        let log = std::fs::read_to_string(log_path).unwrap_or_default();
-        scanned += log.len();
-        for (what, needle) in &needles {
-            if log.contains(needle) {
-                eprintln!("    the {aggregator} edge's log contains {what}");
-                leaks += 1;
-            }
-        }
-    }
-    if leaks > 0 {
-        return Err(format!(
-            "{leaks} secret(s) or token(s) found in the edges' logs"
-        ));
-    }
-    eprintln!(
-        "    clean: {scanned} log bytes from {} edges, {} secrets and tokens checked",
-        edges.len(),
-        needles.len()
-    );
+    leak_scan::check_run(&artifacts, &secrets, &logs, &records)?;
     eprintln!(
         "\nAll checks passed. Screenshots: {}",
         artifacts.join("screenshots").display()

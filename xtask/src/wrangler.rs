@@ -12,6 +12,8 @@ use crate::tools::Toolchain;
 use crate::{Result, root};
 
 pub struct WranglerOptions {
+    /// Another Worker's wrangler.toml; `None` is the edge's.
+    pub config: Option<PathBuf>,
     pub port: u16,
     /// The DevTools inspector port; `None` keeps wrangler's default. Set
     /// when several instances run at once.
@@ -60,6 +62,9 @@ impl Wrangler {
             .env("XDG_CACHE_HOME", state.join("cache"))
             .env("TMPDIR", state.join("tmp"))
             .stdin(Stdio::null());
+        if let Some(config) = &options.config {
+            command.arg("--config").arg(config);
+        }
         if let Some(port) = options.inspector_port {
             command.arg("--inspector-port").arg(port.to_string());
         }

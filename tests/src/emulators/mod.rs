@@ -56,10 +56,15 @@ impl Fault {
 }
 
 /// Per-user references the aggregator issued (end-user ids, connection
-/// tokens): none may show up in an edge response or log line. Appended to
-/// a file that `cargo xtask test` scans the logs for.
+/// tokens): none may show up in an edge log line. Appended to a file that
+/// `cargo xtask test` scans the logs for.
 pub fn remember_issued(value: &str) {
-    let path = crate::env().artifacts.join("aggregator-tokens.txt");
+    append_line("aggregator-tokens.txt", value);
+}
+
+/// Appends `value` to a list under the run's artifacts directory.
+fn append_line(file: &str, value: &str) {
+    let path = crate::env().artifacts.join(file);
     if let Ok(mut file) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -83,6 +88,9 @@ fn remember_end_user(end_user: &str) {
         .expect("end users")
         .push(end_user.to_owned());
     remember_issued(end_user);
+    // End-user ids, unlike connection tokens (which are part of the connect
+    // URL the widget opens), may not appear in anything the edge sends.
+    append_line("aggregator-end-users.txt", end_user);
 }
 
 /// `Basic base64(user:password)`, for checking what the edge sent.

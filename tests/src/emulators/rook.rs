@@ -29,6 +29,8 @@ pub struct Behaviour {
     pub deny_consent: bool,
     /// Replaces the answer of these calls.
     pub faults: HashMap<Call, Fault>,
+    /// Added before every normal answer (a far-away or busy aggregator).
+    pub latency: Option<std::time::Duration>,
 }
 
 #[derive(Default)]
@@ -143,17 +145,19 @@ impl Rook {
         if user.is_empty() || user.len() > 50 {
             return Reply::violation(format!("user_id must be 1–50 characters: {user:?}"));
         }
-        let fault = {
+        let (fault, latency) = {
             let mut state = self.lock();
             *state.calls.entry((user.to_owned(), call)).or_default() += 1;
-            state
-                .behaviours
-                .get(user)
-                .and_then(|behaviour| behaviour.faults.get(&call).cloned())
+            let behaviour = state.behaviours.get(user);
+            (
+                behaviour.and_then(|behaviour| behaviour.faults.get(&call).cloned()),
+                behaviour.and_then(|behaviour| behaviour.latency),
+            )
         };
-        match fault {
-            Some(fault) => fault.reply(),
-            None => normal(),
+        match (fault, latency) {
+            (Some(fault), _) => fault.reply(),
+            (None, Some(latency)) => Reply::Slow(latency, Box::new(normal())),
+            (None, None) => normal(),
         }
     }
 
