@@ -23,7 +23,10 @@ pub enum ApiError {
     /// A session for one user used on another user's resource.
     Forbidden,
     NotFound,
-    MethodNotAllowed,
+    /// The path exists; `allow` is what its `Allow` header lists.
+    MethodNotAllowed {
+        allow: &'static str,
+    },
     InvalidUserId,
     UnknownSource,
     /// The session restricts the widget to other sources.
@@ -80,7 +83,7 @@ impl ApiError {
             | Self::Forbidden
             | Self::SourceNotAllowed => 403,
             Self::NotFound | Self::UnknownSource => 404,
-            Self::MethodNotAllowed => 405,
+            Self::MethodNotAllowed { .. } => 405,
             Self::StateAlreadyUsed | Self::SourceExpired => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -99,7 +102,7 @@ impl ApiError {
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::InvalidUserId => "invalid_user_id",
             Self::UnknownSource => "unknown_source",
             Self::SourceNotAllowed => "source_not_allowed",
@@ -122,6 +125,14 @@ impl ApiError {
     }
 
     /// Seconds a client should wait before retrying, for `Retry-After`.
+    /// The `Allow` header a 405 must carry (RFC 9110).
+    pub fn allow(&self) -> Option<&'static str> {
+        match self {
+            Self::MethodNotAllowed { allow } => Some(allow),
+            _ => None,
+        }
+    }
+
     pub fn retry_after(&self) -> Option<u32> {
         match self {
             Self::RateLimited {
@@ -157,7 +168,7 @@ impl ApiError {
                 Some("This session belongs to another user.".into()),
             ),
             Self::NotFound => ("Not found", None),
-            Self::MethodNotAllowed => ("Method not allowed", None),
+            Self::MethodNotAllowed { .. } => ("Method not allowed", None),
             Self::InvalidUserId => (
                 "Invalid user id",
                 Some("A user id is 1–50 characters of A–Z, a–z, 0–9 and . _ : @ -.".into()),

@@ -48,6 +48,13 @@ pub fn plan_connect(
             (Some(url.to_string()), None)
         }
         Flow::Popup => {
+            // A popup does not return anywhere, but a return_url sent along
+            // is still held to the allowlist: bad input is refused, never
+            // silently dropped.
+            if let Some(candidate) = request.return_url.as_deref() {
+                check_return_url(candidate, &config.return_urls)
+                    .ok_or(ApiError::ReturnUrlNotAllowed)?;
+            }
             // The result is posted to exactly the page that asked.
             let origin =
                 origin
@@ -91,6 +98,18 @@ pub fn disconnect_result(outcome: DisconnectOutcome) -> (Option<ConnectionStatus
     }
 }
 
+/// Whether a disconnect outcome goes into the audit trail. A retried
+/// disconnect of a revoke that is still pending asks the aggregator again
+/// (revoking is idempotent there) but is no new fact: one row per
+/// transition, however often the user presses the button. Failures are
+/// always recorded; each one is an attempt that did not work.
+pub fn disconnect_is_recorded(
+    current: ConnectionStatus,
+    outcome: Option<ConnectionStatus>,
+) -> bool {
+    outcome != Some(current)
+}
+
 /// Where a returning browser goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReturnTarget {
@@ -127,6 +146,19 @@ mod tests {
     use healthlink_shared::{Scope, find_source};
 
     use super::*;
+
+    #[test]
+    fn a_retried_pending_revoke_is_not_recorded_twice() {
+        use ConnectionStatus::*;
+        assert!(disconnect_is_recorded(Connected, Some(Disconnected)));
+        assert!(disconnect_is_recorded(Connected, Some(Pending)));
+        assert!(disconnect_is_recorded(Expired, Some(Disconnected)));
+        assert!(disconnect_is_recorded(Pending, Some(Disconnected)));
+        assert!(!disconnect_is_recorded(Pending, Some(Pending)));
+        // A failure is an attempt on record, every time.
+        assert!(disconnect_is_recorded(Connected, None));
+        assert!(disconnect_is_recorded(Pending, None));
+    }
     use crate::config::tests::test_config;
 
     fn session() -> SessionClaims {
@@ -195,6 +227,14 @@ mod tests {
             plan(Flow::Popup, None, "apple_health"),
             Err(ApiError::PhoneOnlySource)
         );
+        // A return_url sent along is checked even though a popup ignores it.
+        for bad in ["", "https://evil.example/", "not a url"] {
+            assert_eq!(
+                plan(Flow::Popup, Some(bad), "oura"),
+                Err(ApiError::ReturnUrlNotAllowed),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -24,7 +24,10 @@ use crate::config::{AggregatorConfig, Config, ConfigError};
 use crate::connections::{connected_sources, reconcile, status_list};
 use crate::cors::{self, CorsDecision};
 use crate::error::ApiError;
-use crate::flows::{ReturnTarget, connect_result, disconnect_result, plan_connect, return_target};
+use crate::flows::{
+    ReturnTarget, connect_result, disconnect_is_recorded, disconnect_result, plan_connect,
+    return_target,
+};
 use crate::pages::{PAGE_CSP, consent_page, popup_result_page};
 use crate::return_state::ReturnState;
 use crate::routes::{RETURN_PATH, Route, route};
@@ -33,7 +36,7 @@ use crate::signing::Signer;
 use crate::time::rfc3339_from_unix_ms;
 use crate::user_id::UserId;
 use crate::user_state::{
-    Change, INDEX_USER_LINK, StoredStatus, THRYVE_END_USER_LINK, thryve_index_object,
+    Change, INDEX_USER_LINK, StoredStatus, THRYVE_END_USER_LINK, audit_cursor, thryve_index_object,
 };
 use crate::user_state_do::UserStateClient;
 
@@ -213,7 +216,9 @@ async fn fetch(mut req: Request, env: Env, worker_ctx: Context) -> worker::Resul
 }
 
 async fn dispatch(ctx: &Ctx<'_>, url: &worker::Url, body: String) -> Result<Response, ApiError> {
-    match route(ctx.req.method().as_ref(), url.path())? {
+    // The method as sent: workers-rs maps methods it does not know (QUERY,
+    // PROPFIND, …) to GET, which would answer them as reads.
+    match route(&ctx.req.inner().method(), url.path())? {
         Route::Healthz => json(
             200,
             &serde_json::json!({"status": "ok", "aggregator": ctx.config.aggregator.name()}),
@@ -440,7 +445,9 @@ async fn disconnect(
     match aggregator.disconnect(user, source).await {
         Ok(outcome) => {
             let (status, result) = disconnect_result(outcome);
-            users.record(vec![change(status, result)]).await?;
+            if disconnect_is_recorded(current, status) {
+                users.record(vec![change(status, result)]).await?;
+            }
             match status {
                 Some(status) => json(200, &DisconnectResponse { status }),
                 None => Err(ApiError::DisconnectFailed),
@@ -468,9 +475,7 @@ async fn audit(ctx: &Ctx<'_>, user: &UserId, url: &worker::Url) -> Result<Respon
         match name.as_ref() {
             "before" => {
                 before = Some(
-                    value
-                        .parse::<i64>()
-                        .map_err(|_| invalid("before must be an entry id."))?,
+                    audit_cursor(&value).ok_or_else(|| invalid("before must be an entry id."))?,
                 )
             }
             "limit" => {
@@ -588,13 +593,16 @@ async fn flow_return(ctx: &Ctx<'_>, url: &worker::Url) -> Result<Response, ApiEr
 /// applied to the user's state and audit trail, answered at once. A retried
 /// notification changes nothing the second time.
 async fn thryve_webhook(ctx: &Ctx<'_>, body: &str) -> Result<Response, ApiError> {
+    // No credentials: 401 before anything else, so an anonymous caller
+    // does not even learn whether this edge takes Thryve's webhooks.
+    let authorization = ctx.header("authorization")?;
+    if authorization.is_none() {
+        return Err(ApiError::WebhookUnauthorized);
+    }
     let AggregatorConfig::Thryve(config) = &ctx.config.aggregator else {
         return Err(ApiError::NotFound);
     };
-    if !session::bearer_matches(
-        ctx.header("authorization")?.as_deref(),
-        &config.webhook_secret,
-    ) {
+    if !session::bearer_matches(authorization.as_deref(), &config.webhook_secret) {
         return Err(ApiError::WebhookUnauthorized);
     }
     let event = match thryve::parse_webhook(body).map_err(|detail| invalid(&detail))? {
@@ -633,13 +641,16 @@ async fn thryve_webhook(ctx: &Ctx<'_>, body: &str) -> Result<Response, ApiError>
 /// the truth. So: authenticate, acknowledge at once (202), and reconcile
 /// that user in the background with one status call.
 fn rook_webhook(ctx: &Ctx<'_>, body: &str) -> Result<Response, ApiError> {
+    // No credentials: 401 before anything else, so an anonymous caller
+    // does not even learn whether this edge takes Rook's webhooks.
+    let authorization = ctx.header("authorization")?;
+    if authorization.is_none() {
+        return Err(ApiError::WebhookUnauthorized);
+    }
     let AggregatorConfig::Rook(config) = &ctx.config.aggregator else {
         return Err(ApiError::NotFound);
     };
-    if !session::bearer_matches(
-        ctx.header("authorization")?.as_deref(),
-        &config.webhook_secret,
-    ) {
+    if !session::bearer_matches(authorization.as_deref(), &config.webhook_secret) {
         return Err(ApiError::WebhookUnauthorized);
     }
     let user = rook::webhook_user(body).map_err(|detail| invalid(&detail))?;
@@ -829,7 +840,7 @@ fn preflight() -> Result<Response, ApiError> {
 /// Reads the body of a POST, enforcing the size limit and JSON media type.
 /// Other methods have no body for us to read.
 async fn read_body(req: &mut Request) -> Result<String, ApiError> {
-    if req.method() != worker::Method::Post {
+    if req.inner().method() != "POST" {
         return Ok(String::new());
     }
     let declared: Option<usize> = req
@@ -905,6 +916,9 @@ fn problem_response(error: &ApiError) -> worker::Result<Response> {
         .headers_mut()
         .set("content-type", PROBLEM_CONTENT_TYPE)?;
     response.headers_mut().set("cache-control", "no-store")?;
+    if let Some(allow) = error.allow() {
+        response.headers_mut().set("allow", allow)?;
+    }
     if let Some(seconds) = error.retry_after() {
         response
             .headers_mut()

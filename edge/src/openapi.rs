@@ -91,7 +91,7 @@ mod tests {
             ApiError::OriginNotAllowed,
             ApiError::Forbidden,
             ApiError::NotFound,
-            ApiError::MethodNotAllowed,
+            ApiError::MethodNotAllowed { allow: "GET" },
             ApiError::InvalidUserId,
             ApiError::UnknownSource,
             ApiError::SourceNotAllowed,

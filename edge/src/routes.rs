@@ -5,6 +5,7 @@
 //! something else. Kept apart from the Worker so this is tested natively.
 
 use healthlink_shared::{SourceInfo, find_source};
+use percent_encoding::percent_decode_str;
 
 use crate::error::ApiError;
 use crate::user_id::UserId;
@@ -37,7 +38,17 @@ pub enum Route {
 }
 
 pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
-    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    // Segments as the client meant them: `/v1/users/%40x` is user `@x`. A
+    // decoded `/` or `.` lands inside one segment, where the id checks
+    // refuse it; bytes that are not UTF-8 match no route.
+    let decoded: Vec<String> = path
+        .strip_prefix('/')
+        .unwrap_or(path)
+        .split('/')
+        .map(|segment| percent_decode_str(segment).decode_utf8().map(String::from))
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::NotFound)?;
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let (route, allowed): (Route, &[&str]) = match segments.as_slice() {
         ["healthz"] => (Route::Healthz, &["GET"]),
         ["openapi.json"] => (Route::OpenApi, &["GET"]),
@@ -63,13 +74,28 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         ["demo", "session"] => (Route::DemoSession, &["POST"]),
         _ => return Err(ApiError::NotFound),
     };
-    if method == "OPTIONS" && segments.first() == Some(&"v1") {
+    let api = segments.first() == Some(&"v1");
+    if method == "OPTIONS" && api {
         return Ok(Route::Preflight);
     }
     if !allowed.contains(&method) {
-        return Err(ApiError::MethodNotAllowed);
+        return Err(ApiError::MethodNotAllowed {
+            allow: allow_header(allowed, api),
+        });
     }
     Ok(route)
+}
+
+/// What a 405 lists: the route's methods, and `OPTIONS` (CORS preflight)
+/// under `/v1/`. Every route has one method, so the answers are constants.
+fn allow_header(allowed: &[&str], api: bool) -> &'static str {
+    match (allowed, api) {
+        (["GET"], true) => "GET, OPTIONS",
+        (["POST"], true) => "POST, OPTIONS",
+        (["DELETE"], true) => "DELETE, OPTIONS",
+        (["POST"], false) => "POST",
+        _ => "GET",
+    }
 }
 
 fn source_id(segment: &str) -> Result<&'static SourceInfo, ApiError> {
@@ -127,21 +153,57 @@ mod tests {
         );
         check("DELETE", "/v1/users/u1", Ok(Route::DeleteUser(user("u1"))));
         check("GET", "/sandbox/connect", Ok(Route::SandboxConsent));
+        // Percent-encoded segments are decoded before they are checked.
+        check(
+            "GET",
+            "/v1/users/%40x/audit",
+            Ok(Route::UserAudit(user("@x"))),
+        );
+        check("GET", "/v1/users/a%2Fb/audit", Err(ApiError::InvalidUserId));
+        check(
+            "GET",
+            "/v1/users/%2E%2E/audit",
+            Err(ApiError::InvalidUserId),
+        );
+        check("GET", "/v1/users/%FF/audit", Err(ApiError::NotFound));
         check("POST", "/demo/session", Ok(Route::DemoSession));
         check("POST", "/v1/webhooks/thryve", Ok(Route::ThryveWebhook));
         check("POST", "/v1/webhooks/rook", Ok(Route::RookWebhook));
-        check("GET", "/v1/webhooks/rook", Err(ApiError::MethodNotAllowed));
+        check(
+            "GET",
+            "/v1/webhooks/rook",
+            Err(ApiError::MethodNotAllowed {
+                allow: "POST, OPTIONS",
+            }),
+        );
     }
 
     #[test]
     fn wrong_method_and_unknown_paths() {
-        check("POST", "/v1/connections", Err(ApiError::MethodNotAllowed));
+        check(
+            "POST",
+            "/v1/connections",
+            Err(ApiError::MethodNotAllowed {
+                allow: "GET, OPTIONS",
+            }),
+        );
         check(
             "GET",
             "/v1/connections/oura/connect",
-            Err(ApiError::MethodNotAllowed),
+            Err(ApiError::MethodNotAllowed {
+                allow: "POST, OPTIONS",
+            }),
         );
-        check("DELETE", "/healthz", Err(ApiError::MethodNotAllowed));
+        check(
+            "DELETE",
+            "/healthz",
+            Err(ApiError::MethodNotAllowed { allow: "GET" }),
+        );
+        check(
+            "GET",
+            "/demo/session",
+            Err(ApiError::MethodNotAllowed { allow: "POST" }),
+        );
         check("GET", "/v1/connections/", Err(ApiError::NotFound));
         check("GET", "/v1/../healthz", Err(ApiError::NotFound));
         check("GET", "/V1/connections", Err(ApiError::NotFound));

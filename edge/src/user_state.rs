@@ -136,6 +136,19 @@ pub enum UserStateReply {
     Erased,
 }
 
+/// The largest id storage can hand through JavaScript exactly (2^53 - 1).
+pub const MAX_AUDIT_ID: i64 = 9_007_199_254_740_991;
+
+/// A `?before=` cursor: an audit id, 1 to [`MAX_AUDIT_ID`]. Anything else is
+/// refused up front; a larger number would lose precision on its way into
+/// the Durable Object's SQL.
+pub fn audit_cursor(value: &str) -> Option<i64> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|id| (1..=MAX_AUDIT_ID).contains(id))
+}
+
 /// One stored audit row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
@@ -160,6 +173,28 @@ impl From<AuditRow> for AuditEntry {
             action: row.action,
             result: row.result,
             aggregator: row.aggregator,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_cursors_are_ids_javascript_holds_exactly() {
+        assert_eq!(audit_cursor("1"), Some(1));
+        assert_eq!(audit_cursor("9007199254740991"), Some(MAX_AUDIT_ID));
+        for bad in [
+            "0",
+            "-1",
+            "9007199254740992",
+            "72057594037927935",
+            "1.5",
+            "",
+            "x",
+        ] {
+            assert_eq!(audit_cursor(bad), None, "{bad}");
         }
     }
 }

@@ -53,10 +53,13 @@ for (const id of ["first", "second"]) {{
     let browser = Browser::start().await;
     browser.client.goto(&page).await.expect("open host page");
     let (first, second) = (browser.widget(0).await, browser.widget(1).await);
-    by_test_id(&first, "source-list").await.expect("first list");
-    by_test_id(&second, "source-list")
-        .await
-        .expect("second list");
+    // Each list appears once its own request is answered.
+    for (root, which) in [(&first, "first list"), (&second, "second list")] {
+        eventually(which, UI_TIMEOUT, || async {
+            by_test_id(root, "source-list").await.map(|_| ())
+        })
+        .await;
+    }
 
     // Each widget has its own shadow root, ids and events.
     eventually("both ready events", UI_TIMEOUT, || async {

@@ -24,12 +24,15 @@ const WIDGET_FILES: [&str; 3] = [
     "healthlink-widget_bg.wasm",
 ];
 /// What the benchmark tests write under target/e2e/.
-const BENCH_FIGURES: [&str; 4] = [
+const BENCH_FIGURES: [&str; 5] = [
     "bench-render.json",
     "bench-edge.json",
     "bench-fan-out.json",
     "bench-load.json",
+    "bench-schemathesis.json",
 ];
+/// Per fuzz target, in the bench's bounded run.
+const FUZZ_SECONDS: u64 = 20;
 /// The Worker bundle wrangler uploads.
 const WORKER_FILES: [&str; 2] = ["index.js", "index_bg.wasm"];
 
@@ -41,11 +44,13 @@ pub fn run() -> Result {
     for name in BENCH_FIGURES {
         let _ = std::fs::remove_file(root().join("target").join("e2e").join(name));
     }
-    end_to_end(&toolchain, Suite::Benchmarks)?;
+    end_to_end(&toolchain, Suite::Benchmarks, None)?;
     let render = figures("bench-render.json")?;
     let overhead = figures("bench-edge.json")?;
     let fan_out = figures("bench-fan-out.json")?;
     let load = figures("bench-load.json")?;
+    let schemathesis = figures("bench-schemathesis.json")?;
+    let fuzzing = crate::fuzz::run(&toolchain, FUZZ_SECONDS)?;
     step("Transfer sizes");
 
     let mut report = Vec::new();
@@ -150,11 +155,29 @@ pub fn run() -> Result {
         load["other_audit_rows"]
     );
 
+    step("Hostile input");
+    println!(
+        "schemathesis (all checks) against /openapi.json: {} generated cases, {} failures",
+        schemathesis["generated_cases"], schemathesis["failures"]
+    );
+    for figure in &fuzzing {
+        println!(
+            "fuzz {:<20} {:>10} runs in {:>3} s, 0 crashes",
+            figure.target, figure.runs, figure.seconds
+        );
+    }
+    let fuzz_json: Vec<serde_json::Value> = fuzzing
+        .iter()
+        .map(|f| serde_json::json!({ "target": f.target, "runs": f.runs, "seconds": f.seconds, "crashes": 0 }))
+        .collect();
+
     let json = serde_json::json!({
         "first_render": render,
         "edge_overhead": overhead,
         "fan_out": fan_out,
         "load": load,
+        "schemathesis": schemathesis,
+        "fuzz": fuzz_json,
         "files": report,
         "widget_total": { "raw": widget.0, "gzip": widget.1 },
         "worker_total": { "raw": worker.0, "gzip": worker.1 },

@@ -4,9 +4,11 @@
 mod bench;
 mod build;
 mod dev;
+mod fuzz;
 mod leak_scan;
 mod process;
 mod recorder;
+mod schemathesis;
 mod secrets;
 mod test;
 mod tools;
@@ -25,14 +27,26 @@ tasks:
           http://127.0.0.1:8787 (the demo page is at /demo/); Ctrl-C stops it
   test    install what tests need, then fmt, clippy (host + wasm32), unit
           tests, release builds and the end-to-end suite (HTTP + browser)
-  bench   build, then print the widget's transfer size and the worker bundle size";
+  e2e [FILTER]
+          build and run only the end-to-end tests whose name contains FILTER
+  bench   build, then measure: widget size and render, edge vs a hello-world
+          Worker, fan-out, 60 s mixed load, schemathesis, fuzzing; prints a
+          table and writes target/bench.json
+  fuzz [SECONDS]
+          run every fuzz target in fuzz/ for SECONDS each (default 30) on
+          nightly; fails on the first crash, naming the saved input";
+
+/// Per-target fuzzing time when `cargo xtask fuzz` is given none.
+const DEFAULT_FUZZ_SECONDS: u64 = 30;
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1);
     let result = match task.as_deref() {
         Some("dev") => dev::run(),
         Some("test") => test::run(),
+        Some("e2e") => test::end_to_end_only(std::env::args().nth(2).as_deref()),
         Some("bench") => bench::run(),
+        Some("fuzz") => fuzz_task(std::env::args().nth(2).as_deref()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -45,6 +59,34 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask fuzz [SECONDS]`: every target, then one line of figures each.
+fn fuzz_task(seconds: Option<&str>) -> Result {
+    let seconds = match seconds {
+        None => DEFAULT_FUZZ_SECONDS,
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|seconds| *seconds > 0)
+            .ok_or_else(|| format!("SECONDS must be a whole number above 0, not {text:?}"))?,
+    };
+    let figures = fuzz::run(&tools::Toolchain::locate(), seconds)?;
+    step("Fuzzing finished without a crash");
+    println!(
+        "{:<18} {:>12} {:>8} {:>8}",
+        "target", "runs", "seconds", "runs/s"
+    );
+    for figure in &figures {
+        println!(
+            "{:<18} {:>12} {:>8} {:>8}",
+            figure.target,
+            figure.runs,
+            figure.seconds,
+            figure.runs / figure.seconds.max(1)
+        );
+    }
+    Ok(())
 }
 
 /// The workspace root (xtask lives one level below it).

@@ -7,7 +7,7 @@ use crate::process::exec;
 use crate::recorder::Recorder;
 use crate::tools::{CHROMEDRIVER, CHROMIUM_BINARY, Toolchain, ensure_chromium};
 use crate::wrangler::{Wrangler, WranglerOptions, free_port};
-use crate::{Result, build, leak_scan, root, secrets, step};
+use crate::{Result, build, leak_scan, root, schemathesis, secrets, step};
 
 const WASM_CRATES: [&str; 3] = ["healthlink-shared", "healthlink-edge", "healthlink-widget"];
 
@@ -46,7 +46,16 @@ pub fn run() -> Result {
     exec(toolchain.command("cargo").args(["test", "--quiet"]))?;
 
     build::all(&toolchain)?;
-    end_to_end(&toolchain, Suite::Tests)
+    end_to_end(&toolchain, Suite::Tests, None)
+}
+
+/// `cargo xtask e2e [FILTER]`: builds and runs only the end-to-end tests
+/// (those whose name contains FILTER), for working on one of them.
+pub fn end_to_end_only(filter: Option<&str>) -> Result {
+    let toolchain = Toolchain::ensure()?;
+    ensure_chromium()?;
+    build::all(&toolchain)?;
+    end_to_end(&toolchain, Suite::Tests, filter)
 }
 
 /// What to run of the end-to-end binary against the started edges.
@@ -69,9 +78,11 @@ struct EdgeSetup {
 /// Starts one `wrangler dev` per aggregator (sandbox, and Thryve and ROOK
 /// pointed at the suite's emulators) on free ports, runs the black-box
 /// suite against them and always stops them again.
-pub fn end_to_end(toolchain: &Toolchain, which: Suite) -> Result {
+pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> Result {
     let artifacts = root().join("target").join("e2e");
     std::fs::create_dir_all(&artifacts).map_err(|e| format!("creating {artifacts:?}: {e}"))?;
+
+    let schemathesis = schemathesis::ensure()?;
 
     // Compile the suite before starting wrangler, so the servers do not sit
     // idle through a cold build.
@@ -251,7 +262,7 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite) -> Result {
     step("End-to-end tests (HTTP + headless Chromium; sandbox, Thryve and ROOK edges)");
     let mut suite = e2e_suite(toolchain);
     match which {
-        Suite::Tests => suite.args(["--", "--test-threads=2"]),
+        Suite::Tests => suite.args(["--", "--test-threads=2"]).args(filter),
         Suite::Benchmarks => suite.args([
             "--",
             "--ignored",
@@ -276,7 +287,8 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite) -> Result {
         .env("HEALTHLINK_TEST_ENV_FILE", &env_file)
         .env("HEALTHLINK_ARTIFACTS", &artifacts)
         .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)
-        .env("HEALTHLINK_CHROMEDRIVER", CHROMEDRIVER);
+        .env("HEALTHLINK_CHROMEDRIVER", CHROMEDRIVER)
+        .env("HEALTHLINK_SCHEMATHESIS", &schemathesis);
     if let Some(hello) = &hello {
         let direct = edges
             .iter()

@@ -13,6 +13,7 @@ use crate::{Result, root, step};
 
 const TRUNK_VERSION: &str = "0.21.14";
 const WORKER_BUILD_VERSION: &str = "0.8.7";
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Debian's Chromium; `/usr/bin/chromium` is a wrapper script, chromedriver
 /// must be given the real binary.
@@ -26,12 +27,17 @@ pub struct Toolchain {
 }
 
 impl Toolchain {
-    /// Installs what is missing for building and running the project.
-    pub fn ensure() -> Result<Self> {
-        let toolchain = Self {
+    /// Where the tools are (or will be), installing nothing.
+    pub fn locate() -> Self {
+        Self {
             cargo_bin: cargo_home().join("bin"),
             node_bin: root().join("node_modules").join(".bin"),
-        };
+        }
+    }
+
+    /// Installs what is missing for building and running the project.
+    pub fn ensure() -> Result<Self> {
+        let toolchain = Self::locate();
         ensure_wasm_target()?;
         let wasm_bindgen = wasm_bindgen_version()?;
         toolchain.ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &wasm_bindgen)?;
@@ -64,6 +70,13 @@ impl Toolchain {
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
             .env("WRANGLER_HIDE_BANNER", "true");
         command
+    }
+
+    /// cargo-fuzz at the pinned version. Only the copy in `$CARGO_HOME/bin`
+    /// is checked: cargo looks for subcommands there before PATH, so that is
+    /// the one `cargo fuzz` runs.
+    pub fn ensure_cargo_fuzz(&self) -> Result {
+        self.ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION)
     }
 
     pub fn node_bin(&self, name: &str) -> PathBuf {

@@ -193,7 +193,9 @@ impl<H: HttpClient> Aggregator for Rook<'_, H> {
 }
 
 /// The v2 status list, in our ids. Names we do not know are skipped.
-fn parse_authorized(body: &str) -> Result<Vec<(&'static str, ConnectionStatus)>, AggregatorError> {
+pub fn parse_authorized(
+    body: &str,
+) -> Result<Vec<(&'static str, ConnectionStatus)>, AggregatorError> {
     let answer: AuthorizedAnswer =
         serde_json::from_str(body).map_err(|_| AggregatorError::Unavailable)?;
     Ok(answer
@@ -212,7 +214,7 @@ fn parse_authorized(body: &str) -> Result<Vec<(&'static str, ConnectionStatus)>,
 }
 
 /// Only http(s) URLs are handed to a browser: never `javascript:` or data.
-fn is_browser_url(url: &str) -> bool {
+pub fn is_browser_url(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|url| matches!(url.scheme(), "https" | "http"))
 }
 

@@ -271,7 +271,7 @@ impl<H: HttpClient, L: UserLinks> Aggregator for Thryve<'_, H, L> {
 }
 
 /// On a revoke, `connected=false` means disconnected and `true` failed.
-fn revoke_outcome(url: &str) -> Option<DisconnectOutcome> {
+pub fn revoke_outcome(url: &str) -> Option<DisconnectOutcome> {
     let url = Url::parse(url).ok()?;
     let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     connected_flag(&query).map(|connected| {
@@ -285,7 +285,7 @@ fn revoke_outcome(url: &str) -> Option<DisconnectOutcome> {
 
 /// `/v5/accessToken` answers the token as plain text. Anything that does
 /// not look like a token is a malformed answer, never stored.
-fn parse_end_user_id(body: &str) -> Option<String> {
+pub fn parse_end_user_id(body: &str) -> Option<String> {
     let token = body.trim().trim_matches('"');
     let plausible = !token.is_empty()
         && token.len() <= 200
@@ -306,7 +306,7 @@ struct ConnectionData {
 }
 
 /// The `connectionSessionToken` query parameter of the widget URL.
-fn parse_connection_token(body: &str) -> Option<String> {
+pub fn parse_connection_token(body: &str) -> Option<String> {
     let answer: ConnectionAnswer = serde_json::from_str(body).ok()?;
     let url = Url::parse(&answer.data.url).ok()?;
     let token = url
