@@ -84,7 +84,7 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
 #[ignore = "a benchmark: run by `cargo xtask bench`"]
 async fn bench_schemathesis() {
     let session = Edge::Sandbox.session_for(&unique("schemathesis")).await;
-    let cases = tokio::task::spawn_blocking(move || run_schemathesis(&session, 200))
+    let cases = tokio::task::spawn_blocking(move || run_schemathesis(&session, 400))
         .await
         .expect("schemathesis");
     let figures = serde_json::json!({ "generated_cases": cases, "failures": 0 });
