@@ -5,7 +5,6 @@
 //! exactly what happened, nothing is lost or written twice, and retrying
 //! the disconnect is idempotent. The widget shows the same.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use healthlink_shared::{ConnectionStatus, DisconnectResponse};
@@ -18,6 +17,7 @@ use healthlink_tests::host::{embed_page, serve_page};
 use healthlink_tests::{env, unique};
 
 use crate::aggregator_support::{audit, connect, disconnect, list, row, status, webhook};
+use crate::thryve::user_with;
 
 fn unavailable(status: u16) -> Fault {
     Fault::Status {
@@ -31,13 +31,6 @@ fn unavailable(status: u16) -> Fault {
 const TIMEOUT: Duration = Duration::from_secs(4);
 /// Slow, but within the limit.
 const SLOW: Duration = Duration::from_millis(700);
-
-fn rook_failing(call: Call, fault: Fault) -> rook::Behaviour {
-    rook::Behaviour {
-        faults: HashMap::from([(call, fault)]),
-        ..Default::default()
-    }
-}
 
 /// Asserts a disconnect answered 200 with `expected`.
 fn expect_status(answer: &Answer, expected: ConnectionStatus) {
@@ -56,19 +49,19 @@ async fn rook_revoke_faults_are_recorded_once_and_a_retry_is_idempotent() {
     };
     let cases = [
         (
-            rook_failing(Call::Revoke, unavailable(500)),
+            rook::Behaviour::failing(Call::Revoke, unavailable(500)),
             Some("upstream_unavailable"),
         ),
         (
-            rook_failing(Call::Revoke, unavailable(503)),
+            rook::Behaviour::failing(Call::Revoke, unavailable(503)),
             Some("upstream_unavailable"),
         ),
         (
-            rook_failing(Call::Revoke, Fault::Slow(TIMEOUT)),
+            rook::Behaviour::failing(Call::Revoke, Fault::Slow(TIMEOUT)),
             Some("upstream_unavailable"),
         ),
         (
-            rook_failing(Call::Revoke, Fault::Drop),
+            rook::Behaviour::failing(Call::Revoke, Fault::Drop),
             Some("upstream_unavailable"),
         ),
         (slow, None),
@@ -125,7 +118,10 @@ async fn rook_status_faults_show_the_last_known_statuses_and_write_nothing() {
         Fault::Malformed,
         Fault::Drop,
     ] {
-        rook().behave(&user, rook_failing(Call::Authorized, fault.clone()));
+        rook().behave(
+            &user,
+            rook::Behaviour::failing(Call::Authorized, fault.clone()),
+        );
         let listed = list(EDGE, &session).await;
         let garmin = listed.sources.iter().find(|s| s.id == "garmin").unwrap();
         assert_eq!(garmin.status, ConnectionStatus::Connected, "{fault:?}");
@@ -152,18 +148,11 @@ async fn rook_status_faults_show_the_last_known_statuses_and_write_nothing() {
     );
 }
 
-async fn thryve_user(prefix: &str, behaviour: thryve::Behaviour) -> (String, String) {
-    let user = unique(prefix);
-    thryve().behave(&user, behaviour);
-    let session = Edge::Thryve.session_for(&user).await;
-    (user, session)
-}
-
 #[tokio::test]
 async fn thryve_revoke_faults_are_recorded_once_and_a_retry_is_idempotent() {
     const EDGE: Edge = Edge::Thryve;
     // `connected=true` on the revoke: it did not work.
-    let (user, session) = thryve_user(
+    let (user, session) = user_with(
         "fault-thryve-still",
         thryve::Behaviour {
             revoke: Revoke::Fails,
@@ -197,7 +186,7 @@ async fn thryve_revoke_faults_are_recorded_once_and_a_retry_is_idempotent() {
 
     // The revoke page fails outright: 5xx, too slow, connection dropped.
     for fault in [unavailable(502), Fault::Slow(TIMEOUT), Fault::Drop] {
-        let (user, session) = thryve_user("fault-thryve-page", thryve::Behaviour::default()).await;
+        let (user, session) = user_with("fault-thryve-page", thryve::Behaviour::default()).await;
         assert_eq!(connect(EDGE, &session, "oura").await, "connected");
         thryve().behave(
             &user,
@@ -234,7 +223,7 @@ async fn thryve_revoke_faults_are_recorded_once_and_a_retry_is_idempotent() {
 #[tokio::test]
 async fn a_revoke_that_stays_pending_is_recorded_once_however_often_it_is_retried() {
     const EDGE: Edge = Edge::Thryve;
-    let (user, session) = thryve_user(
+    let (user, session) = user_with(
         "fault-thryve-pending",
         thryve::Behaviour {
             revoke: Revoke::NoResult,
@@ -296,7 +285,7 @@ async fn the_widget_shows_each_fault_and_recovers() {
         (Fault::Drop, "not answering right now"),
         (Fault::Slow(TIMEOUT), "not answering right now"),
     ] {
-        rook().behave(&user, rook_failing(Call::Revoke, fault.clone()));
+        rook().behave(&user, rook::Behaviour::failing(Call::Revoke, fault.clone()));
         click_action(&root, "dexcom").await;
         browser.confirm_disconnect().await;
         let notice = wait_for_notice(&browser, "did not work").await;
@@ -326,7 +315,7 @@ async fn the_widget_shows_each_fault_and_recovers() {
 
     // A revoke Thryve runs in the background: the widget says it is on
     // its way, and a second press changes nothing.
-    let (user, session) = thryve_user(
+    let (user, session) = user_with(
         "fault-widget-pending",
         thryve::Behaviour {
             revoke: Revoke::NoResult,

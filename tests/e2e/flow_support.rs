@@ -21,14 +21,19 @@ pub async fn start_connect(session: &str, source: &str, body: serde_json::Value)
 pub async fn consent_link(consent_url: &str, allow: bool) -> String {
     let page = Answer::send(client().get(consent_url)).await;
     assert_eq!(page.status, 200, "{}", page.body);
+    consent_href(&page.body, allow).expect("consent link")
+}
+
+/// The href of the Allow or Deny link in a sandbox consent page's HTML.
+pub fn consent_href(page: &str, allow: bool) -> Option<String> {
     let id = if allow {
         "id=\"allow\" href=\""
     } else {
         "id=\"deny\" href=\""
     };
-    let start = page.body.find(id).expect("consent link") + id.len();
-    let end = start + page.body[start..].find('"').expect("end of href");
-    page.body[start..end].replace("&amp;", "&")
+    let start = page.find(id)? + id.len();
+    let end = start + page[start..].find('"')?;
+    Some(page[start..end].replace("&amp;", "&"))
 }
 
 /// Connect → consent → Allow/Deny; returns the `/v1/return` answer and the

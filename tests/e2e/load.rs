@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use healthlink_shared::{AuditPage, ConnectResponse};
 use healthlink_tests::edge::Edge;
+
+use crate::flow_support::consent_href;
 use healthlink_tests::load::{LoadFigures, closed_loop};
 use healthlink_tests::{env, unique};
 use serde::Serialize;
@@ -239,14 +241,9 @@ async fn connect(
     let ConnectResponse { url } =
         serde_json::from_str(&answer).map_err(|e| format!("connect answer: {e}"))?;
     let (status, page, _) = send(client.get(&url), counter).await?;
-    let marker = "id=\"allow\" href=\"";
-    let allow = page
-        .find(marker)
-        .map(|start| &page[start + marker.len()..])
-        .and_then(|rest| rest.split('"').next())
+    let allow = consent_href(&page, true)
         .filter(|_| status == 200)
-        .ok_or_else(|| format!("consent page: {status}"))?
-        .replace("&amp;", "&");
+        .ok_or_else(|| format!("consent page: {status}"))?;
     let (status, _, location) = send(client.get(&allow), counter).await?;
     match location {
         Some(location) if status == 303 && location.contains("healthlink_result=connected") => {

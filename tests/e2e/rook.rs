@@ -2,7 +2,6 @@
 //! on return, one status call for all sources, revokes, webhooks, mobile
 //! sources, and every error mapping.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use healthlink_shared::{ConnectResponse, ConnectionStatus, DisconnectResponse, SourceKind};
@@ -20,13 +19,6 @@ const EDGE: Edge = Edge::Rook;
 
 fn secret() -> &'static str {
     env().secret("ROOK_WEBHOOK_SECRET")
-}
-
-fn failing(call: Call, fault: Fault) -> Behaviour {
-    Behaviour {
-        faults: HashMap::from([(call, fault)]),
-        ..Default::default()
-    }
 }
 
 #[tokio::test]
@@ -161,7 +153,7 @@ async fn status_follows_rook_and_survives_rook_being_down() {
         Fault::Malformed,
         Fault::Drop,
     ] {
-        rook().behave(&user, failing(Call::Authorized, fault));
+        rook().behave(&user, Behaviour::failing(Call::Authorized, fault));
         // The last known state is shown.
         assert_eq!(
             status(EDGE, &session, "dexcom").await,
@@ -230,7 +222,7 @@ async fn revoke_errors_map_to_answers_people_can_act_on() {
         let user = unique("rook-revoke-error");
         let session = EDGE.session_for(&user).await;
         assert_eq!(connect(EDGE, &session, "polar").await, "connected");
-        rook().behave(&user, failing(Call::Revoke, fault.clone()));
+        rook().behave(&user, Behaviour::failing(Call::Revoke, fault.clone()));
         let answer = disconnect(EDGE, &session, "polar").await;
         answer.expect_problem(status_code, code);
         assert_eq!(answer.header("retry-after"), retry_after, "{fault:?}");
@@ -257,7 +249,7 @@ async fn rate_limits_carry_the_upstream_retry_after() {
     let session = EDGE.session_for(&user).await;
     rook().behave(
         &user,
-        failing(
+        Behaviour::failing(
             Call::Authorizer,
             Fault::Status {
                 status: 429,
@@ -269,7 +261,10 @@ async fn rate_limits_carry_the_upstream_retry_after() {
     let answer = start_connect(EDGE, &session, "fitbit").await;
     answer.expect_problem(429, "rate_limited");
     assert_eq!(answer.header("retry-after"), Some("90"));
-    rook().behave(&user, failing(Call::Authorizer, Fault::Malformed));
+    rook().behave(
+        &user,
+        Behaviour::failing(Call::Authorizer, Fault::Malformed),
+    );
     start_connect(EDGE, &session, "fitbit")
         .await
         .expect_problem(503, "upstream_unavailable");
@@ -282,7 +277,7 @@ async fn an_expired_grant_makes_the_source_expired() {
     assert_eq!(connect(EDGE, &session, "withings").await, "connected");
     rook().behave(
         &user,
-        failing(
+        Behaviour::failing(
             Call::Revoke,
             Fault::Status {
                 status: 400,
@@ -298,7 +293,7 @@ async fn an_expired_grant_makes_the_source_expired() {
     // there), so keep the authorized list out of the picture.
     rook().behave(
         &user,
-        failing(
+        Behaviour::failing(
             Call::Authorized,
             Fault::Status {
                 status: 503,

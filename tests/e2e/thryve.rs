@@ -21,7 +21,7 @@ fn secret() -> &'static str {
 }
 
 /// A user with a behaviour at the emulator, and a session for them.
-async fn user_with(prefix: &str, behaviour: Behaviour) -> (String, String) {
+pub async fn user_with(prefix: &str, behaviour: Behaviour) -> (String, String) {
     let user = unique(prefix);
     thryve().behave(&user, behaviour);
     let session = EDGE.session_for(&user).await;

@@ -33,6 +33,16 @@ pub struct Behaviour {
     pub latency: Option<std::time::Duration>,
 }
 
+impl Behaviour {
+    /// Every `call` answered with `fault`; everything else normal.
+    pub fn failing(call: Call, fault: Fault) -> Self {
+        Self {
+            faults: HashMap::from([(call, fault)]),
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     authorized: HashSet<(String, String)>,
