@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{CssStyleSheet, HtmlElement, ShadowRootInit, ShadowRootMode};
 
 use crate::components::app::App;
+use crate::controls::Controls;
 use crate::model::WidgetConfig;
 
 /// The widget's stylesheet, adopted by each shadow root. A constructed
@@ -20,16 +21,6 @@ const STYLESHEET: &str = include_str!("style.css");
 pub struct WidgetHandle {
     view: Option<Box<dyn Any>>,
     controls: Controls,
-}
-
-/// What the host can change in a mounted widget. Reference-counted signals,
-/// so they outlive no owner and need none.
-#[derive(Clone)]
-pub struct Controls {
-    /// The current session token; the host replaces it when it expires.
-    pub session: ArcRwSignal<String>,
-    /// Notified to re-read the status list.
-    pub refresh: ArcTrigger,
 }
 
 #[wasm_bindgen]

@@ -14,25 +14,34 @@ use crate::components::load_error::LoadErrorPanel;
 use crate::components::phone_dialog::PhoneDialog;
 use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
+use crate::controls::Controls;
 use crate::i18n::Locale;
+use crate::model::popup::{PopupEnd, PopupFlow, PopupMessage};
 use crate::model::{
     HostEvent, LoadError, LoadState, Notice, RowAction, Tone, WidgetConfig, apply_status,
     disconnect_notice, failure_notice, outcome_notice, popup_closed_notice, row_action,
     take_result_params,
 };
-use crate::mount::Controls;
 use crate::wire;
 
 /// A popup flow in progress: the window, the interval watching it, and
-/// which source it is for.
+/// the flow that decides when it ends.
 struct PendingPopup {
     window: Window,
     watcher: Option<IntervalHandle>,
-    source: SourceConnection,
-    /// Watcher ticks since the window was first seen closed. The result page
-    /// posts its message and closes at once, and the message can arrive after
-    /// the window reads as closed, so "closed early" waits one more tick.
-    closed_ticks: u8,
+    flow: PopupFlow,
+}
+
+/// Asks the popup flow in progress, if any, whether what just happened ends
+/// it. The answer is handled after the stored value is released, since
+/// finishing takes the popup out of it.
+fn ask_popup(
+    pending: StoredValue<Option<PendingPopup>, LocalStorage>,
+    ask: impl FnOnce(&mut PopupFlow) -> Option<PopupEnd>,
+) -> Option<PopupEnd> {
+    pending
+        .try_update_value(|pending| pending.as_mut().and_then(|popup| ask(&mut popup.flow)))
+        .flatten()
 }
 
 /// Which row has a request in flight, and which kind.
@@ -162,9 +171,7 @@ pub fn App(
     });
     load();
 
-    // The popup's result page posts here; only messages from the edge, of
-    // the expected shape, for the source we are waiting on, count.
-    let finish_popup = move |message: Option<FlowOutcome>| {
+    let finish_popup = move |end: PopupEnd| {
         let Some(mut popup) = pending.try_update_value(Option::take).flatten() else {
             return;
         };
@@ -172,34 +179,32 @@ pub fn App(
             watcher.clear();
         }
         busy.set(None);
+        let source = popup.flow.source();
         let t = locale.get_untracked().catalog();
-        notice.set(Some(match &message {
-            Some(outcome) => {
-                emit(HostEvent::connect(&popup.source.id, outcome.result));
-                outcome_notice(&popup.source.name, outcome.action, outcome.result, t)
+        notice.set(Some(match &end {
+            PopupEnd::Reported(outcome) => {
+                emit(HostEvent::connect(&source.id, outcome.result));
+                outcome_notice(&source.name, outcome.action, outcome.result, t)
             }
-            None => {
-                emit(HostEvent::exit(&popup.source.id));
-                popup_closed_notice(&popup.source.name, t)
+            PopupEnd::ClosedEarly => {
+                emit(HostEvent::exit(&source.id));
+                popup_closed_notice(&source.name, t)
             }
         }));
         let _ = popup.window.close();
         load();
     };
+    // The popup's result page posts here; `PopupFlow` decides which
+    // messages count.
     let listener = window_event_listener(ev::message, move |event: MessageEvent| {
-        if event.origin() != config.with_untracked(|config| config.edge.clone()) {
-            return;
-        }
-        let Some(outcome) = wire::popup_message(&event.data()) else {
-            return;
-        };
-        let expected = pending.with_value(|pending| {
-            pending
-                .as_ref()
-                .is_some_and(|popup| popup.source.id == outcome.source)
+        let end = ask_popup(pending, |flow| {
+            flow.receive(PopupMessage {
+                origin: event.origin(),
+                outcome: wire::popup_message(&event.data()),
+            })
         });
-        if expected {
-            finish_popup(Some(outcome));
+        if let Some(end) = end {
+            finish_popup(end);
         }
     });
     on_cleanup(move || {
@@ -247,19 +252,9 @@ pub fn App(
                         let watched = window.clone();
                         let watcher = set_interval_with_handle(
                             move || {
-                                if !watched.closed().unwrap_or(true) {
-                                    return;
-                                }
-                                let ticks = pending
-                                    .try_update_value(|pending| {
-                                        pending.as_mut().map(|popup| {
-                                            popup.closed_ticks += 1;
-                                            popup.closed_ticks
-                                        })
-                                    })
-                                    .flatten();
-                                if ticks.is_some_and(|ticks| ticks >= 2) {
-                                    finish_popup(None);
+                                let closed = watched.closed().unwrap_or(true);
+                                if let Some(end) = ask_popup(pending, |flow| flow.tick(closed)) {
+                                    finish_popup(end);
                                 }
                             },
                             std::time::Duration::from_millis(400),
@@ -268,8 +263,7 @@ pub fn App(
                         pending.set_value(Some(PendingPopup {
                             window,
                             watcher,
-                            source,
-                            closed_ticks: 0,
+                            flow: PopupFlow::new(source, &config.edge),
                         }));
                     }
                     None => browser::go_to(&url),

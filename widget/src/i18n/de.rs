@@ -1,6 +1,6 @@
 //! German.
 
-use super::Catalog;
+use super::catalog::Catalog;
 
 pub const CATALOG: Catalog = Catalog {
     lang: "de",

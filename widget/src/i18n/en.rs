@@ -1,6 +1,6 @@
 //! English, the fallback language.
 
-use super::Catalog;
+use super::catalog::Catalog;
 
 pub const CATALOG: Catalog = Catalog {
     lang: "en",

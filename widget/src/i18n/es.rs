@@ -1,6 +1,6 @@
 //! Spanish.
 
-use super::Catalog;
+use super::catalog::Catalog;
 
 pub const CATALOG: Catalog = Catalog {
     lang: "es",

@@ -1,6 +1,6 @@
 //! Portuguese (Brazilian).
 
-use super::Catalog;
+use super::catalog::Catalog;
 
 pub const CATALOG: Catalog = Catalog {
     lang: "pt",

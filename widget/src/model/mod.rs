@@ -1,6 +1,8 @@
 //! Plain widget state and the words shown for it. No DOM, no Leptos: tested
 //! natively.
 
+pub mod popup;
+
 use healthlink_shared::{
     ConnectionStatus, ConnectionsResponse, Flow, FlowAction, FlowOutcome, FlowResult, Problem,
     SourceConnection, SourceKind,

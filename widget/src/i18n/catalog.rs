@@ -1,0 +1,91 @@
+//! The `Catalog` struct: one `&'static str` field per string the widget
+//! shows, so each language file fills in every one or does not compile.
+
+/// Declares the catalog struct (one `&'static str` field per string) and
+/// `entries()`, which lists them by name for the completeness tests.
+macro_rules! catalog {
+    ($($(#[doc = $doc:literal])* $field:ident,)*) => {
+        /// Every string the widget shows or announces.
+        #[derive(Debug)]
+        pub struct Catalog {
+            $($(#[doc = $doc])* pub $field: &'static str,)*
+        }
+
+        impl Catalog {
+            /// Every string with its field name.
+            pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
+                vec![$((stringify!($field), self.$field),)*]
+            }
+        }
+    };
+}
+
+catalog! {
+    /// BCP 47 primary language, set as `lang` on the widget's root.
+    lang,
+
+    title,
+    subtitle,
+    /// Accessible name of the list while it loads.
+    loading,
+
+    status_connected,
+    status_disconnected,
+    status_expired,
+    /// A disconnect is under way (sent, or accepted and finishing upstream).
+    status_disconnecting,
+    status_error,
+    /// Under a row in `error` state, when the edge gave no reason.
+    error_reason,
+
+    connect,
+    reconnect,
+    disconnect,
+    connect_on_phone,
+    working,
+    /// Accessible names of the row buttons: `{name}` is the source.
+    connect_named,
+    reconnect_named,
+    disconnect_named,
+    connect_on_phone_named,
+    /// Under a phone-only source when no phone link is configured.
+    phone_hint,
+
+    notice_connected,
+    notice_disconnected,
+    notice_connect_cancelled,
+    notice_disconnect_cancelled,
+    notice_connect_failed,
+    notice_disconnect_failed,
+    notice_popup_closed,
+    notice_disconnect_pending,
+
+    confirm_title,
+    /// What disconnecting means, said before the user confirms.
+    confirm_text,
+    cancel,
+
+    phone_title,
+    phone_text,
+    /// Accessible name of the QR code image.
+    phone_qr_label,
+    phone_link,
+    close,
+
+    retry,
+    error_unreachable,
+    error_session_ended,
+    error_rate_limited,
+    error_upstream_unavailable,
+    error_source_expired,
+    error_not_allowed,
+    error_service,
+    error_generic,
+}
+
+impl Catalog {
+    /// `template` with the source's name filled in.
+    pub fn fill(&self, template: &str, name: &str) -> String {
+        template.replace("{name}", name)
+    }
+}
