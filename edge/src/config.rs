@@ -384,6 +384,32 @@ pub mod tests {
         })
     }
 
+    /// What the test aggregators expect as their webhooks' Bearer secret.
+    pub const TEST_WEBHOOK_SECRET: &str = "fake-webhook-secret-for-unit-tests";
+
+    /// Thryve on hosts of its own that tests script.
+    pub fn test_thryve_config() -> ThryveConfig {
+        ThryveConfig {
+            api_base: "https://api.thryve.test".into(),
+            service_base: "https://service.thryve.test".into(),
+            username: "user".into(),
+            password: "pass".into(),
+            auth_id: "app".into(),
+            auth_secret: "appsecret".into(),
+            webhook_secret: TEST_WEBHOOK_SECRET.into(),
+        }
+    }
+
+    /// ROOK on a host of its own that tests script.
+    pub fn test_rook_config() -> RookConfig {
+        RookConfig {
+            api_base: "https://api.rook.test".into(),
+            client_uuid: "client".into(),
+            secret_key: "secret".into(),
+            webhook_secret: TEST_WEBHOOK_SECRET.into(),
+        }
+    }
+
     /// A config as the tests of other modules use it.
     pub fn test_config() -> Config {
         parse(&[

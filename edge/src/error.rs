@@ -70,6 +70,13 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Bad input, with a sentence that says what is wrong with it.
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            detail: detail.into(),
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidUserId

@@ -3,8 +3,8 @@
 //! goes afterwards. No IO: the glue calls these with what it read.
 
 use healthlink_shared::{
-    ConnectRequest, ConnectionStatus, Flow, FlowAction, FlowOutcome, FlowResult, SourceInfo,
-    SourceKind,
+    AuditResult, ConnectRequest, ConnectionStatus, Flow, FlowAction, FlowOutcome, FlowResult,
+    SourceInfo, SourceKind,
 };
 use url::Url;
 
@@ -90,11 +90,14 @@ pub fn connect_result(connected: Option<bool>) -> (FlowResult, Option<Connection
 }
 
 /// What a disconnect outcome means for the status and the audit row.
-pub fn disconnect_result(outcome: DisconnectOutcome) -> (Option<ConnectionStatus>, &'static str) {
+pub fn disconnect_result(outcome: DisconnectOutcome) -> (Option<ConnectionStatus>, AuditResult) {
     match outcome {
-        DisconnectOutcome::Disconnected => (Some(ConnectionStatus::Disconnected), "disconnected"),
-        DisconnectOutcome::Pending => (Some(ConnectionStatus::Pending), "pending"),
-        DisconnectOutcome::StillConnected => (None, "failed"),
+        DisconnectOutcome::Disconnected => (
+            Some(ConnectionStatus::Disconnected),
+            AuditResult::Disconnected,
+        ),
+        DisconnectOutcome::Pending => (Some(ConnectionStatus::Pending), AuditResult::Pending),
+        DisconnectOutcome::StillConnected => (None, AuditResult::Failed),
     }
 }
 
@@ -268,7 +271,7 @@ mod tests {
         assert_eq!(connect_result(None), (FlowResult::Failed, None));
         assert_eq!(
             disconnect_result(DisconnectOutcome::StillConnected),
-            (None, "failed")
+            (None, AuditResult::Failed)
         );
     }
 }

@@ -12,8 +12,11 @@ pub mod connections;
 pub mod cors;
 pub mod error;
 pub mod flows;
+pub mod handlers;
+pub mod log;
 pub mod openapi;
 pub mod pages;
+pub mod request_body;
 pub mod return_state;
 pub mod return_url;
 pub mod routes;
@@ -22,7 +25,10 @@ pub mod signing;
 pub mod time;
 pub mod user_id;
 pub mod user_state;
+pub mod user_store;
 
+#[cfg(target_arch = "wasm32")]
+mod fetch_client;
 #[cfg(target_arch = "wasm32")]
 mod frontend_worker;
 #[cfg(target_arch = "wasm32")]

@@ -132,4 +132,40 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_audit_vocabulary_is_the_one_the_edge_writes() {
+        use healthlink_shared::{AuditAction, AuditActor, AuditResult};
+        let spec = spec();
+        let entry = &spec["components"]["schemas"]["AuditEntry"]["properties"];
+        let listed = |schema: &Value| -> Vec<String> {
+            schema["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|value| value.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let spelled = |words: &mut dyn Iterator<Item = &str>| -> Vec<String> {
+            words.map(str::to_owned).collect()
+        };
+        assert_eq!(
+            listed(&entry["action"]),
+            spelled(&mut AuditAction::ALL.iter().map(|action| action.as_str()))
+        );
+        assert_eq!(
+            listed(&entry["result"]),
+            spelled(&mut AuditResult::ALL.iter().map(|result| result.as_str()))
+        );
+        assert_eq!(
+            listed(&entry["actor"]["anyOf"][0]),
+            spelled(&mut AuditActor::RESERVED.into_iter())
+        );
+        let actor_id = &spec["components"]["schemas"]["CreateSessionRequest"]["properties"]["actor_id"]
+            ["anyOf"][0]["allOf"][1]["not"];
+        assert_eq!(
+            listed(actor_id),
+            spelled(&mut AuditActor::RESERVED.into_iter())
+        );
+    }
 }

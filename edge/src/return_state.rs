@@ -3,7 +3,7 @@
 //! to user, source, action, flow and where to report, and single-use: its
 //! nonce is consumed in the user's Durable Object the first time it returns.
 
-use healthlink_shared::{Flow, FlowAction};
+use healthlink_shared::{AuditActor, Flow, FlowAction};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -28,7 +28,7 @@ pub struct ReturnState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub o: Option<String>,
     /// Actor, for the audit trail.
-    pub act: String,
+    pub act: AuditActor,
     /// Random, unique per flow; what single-use is checked against.
     pub n: String,
     pub exp: i64,
@@ -66,7 +66,7 @@ mod tests {
             f: Flow::Redirect,
             r: Some("https://app.example.com/settings".into()),
             o: None,
-            act: "user".into(),
+            act: AuditActor::User,
             n: "nonce-1".into(),
             exp: 2_000,
         }

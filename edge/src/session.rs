@@ -2,7 +2,7 @@
 //! token. A session is self-contained and signed, so checking it needs no
 //! storage: user, origins, scopes, actor and expiry are all in the claims.
 
-use healthlink_shared::{CreateSessionRequest, Scope, find_source};
+use healthlink_shared::{AuditActor, CreateSessionRequest, Scope, find_source};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -73,8 +73,10 @@ impl SessionClaims {
     }
 
     /// Who is acting, for the audit trail.
-    pub fn actor(&self) -> String {
-        self.act.clone().unwrap_or_else(|| "user".to_owned())
+    pub fn actor(&self) -> AuditActor {
+        self.act
+            .clone()
+            .map_or(AuditActor::User, AuditActor::OnBehalf)
     }
 
     /// The request's `Origin` (if any) must be one this session is bound to,
@@ -119,6 +121,13 @@ pub fn mint(
                     .into(),
             )
         })?;
+        // The audit trail spells the user, the backend and the aggregator
+        // with these words; an actor_id must never read as one of them.
+        if AuditActor::RESERVED.contains(&actor.as_str()) {
+            return Err(invalid(format!(
+                "actor_id may not be `{actor}`: that word names an actor kind in the audit trail."
+            )));
+        }
     }
     if let Some(sources) = &request.sources {
         if sources.is_empty() {
@@ -261,7 +270,7 @@ mod tests {
         assert_eq!(claims.scp, Scope::ALL);
         assert_eq!(claims.org, ["https://app.example.com"]);
         assert_eq!(claims.exp - claims.iat, 900);
-        assert_eq!(claims.actor(), "user");
+        assert_eq!(claims.actor(), AuditActor::User);
     }
 
     #[test]
@@ -302,13 +311,15 @@ mod tests {
             },
             "invalid_request",
         );
-        check(
-            CreateSessionRequest {
-                actor_id: Some("dr who".into()),
-                ..request("alice")
-            },
-            "invalid_request",
-        );
+        for actor in ["dr who", "backend", "aggregator", "user"] {
+            check(
+                CreateSessionRequest {
+                    actor_id: Some(actor.into()),
+                    ..request("alice")
+                },
+                "invalid_request",
+            );
+        }
         check(
             CreateSessionRequest {
                 locale: Some("en_US<script>".into()),

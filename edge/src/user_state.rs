@@ -5,10 +5,11 @@
 //! These types cross the Worker → Durable Object boundary as JSON, so they are
 //! serializable; they are internal to the edge and never sent to clients.
 
-use healthlink_shared::{AuditEntry, ConnectionStatus};
+use healthlink_shared::{AuditAction, AuditActor, AuditEntry, AuditResult, ConnectionStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::time::rfc3339_from_unix_ms;
+use crate::user_id::UserId;
 
 /// The tables of one user's SQLite database. Every statement is idempotent
 /// and runs whenever the object starts, so a new table is added by appending.
@@ -44,11 +45,28 @@ pub const THRYVE_END_USER_LINK: &str = "thryve_end_user";
 /// In an index object: the user id it points to.
 pub const INDEX_USER_LINK: &str = "user";
 
-/// The index object that maps a Thryve `endUserId` back to our user, for
-/// webhooks. Its name contains `/`, which no user id can, so index objects
-/// never collide with user objects; they use only the `links` table.
-pub fn thryve_index_object(end_user_id: &str) -> String {
-    format!("index/thryve/{end_user_id}")
+/// The name of one Durable Object: a user's, or an index object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectName(String);
+
+impl ObjectName {
+    /// One object per user id: the same user maps to the same object
+    /// everywhere.
+    pub fn user(user: &UserId) -> Self {
+        Self(user.as_str().to_owned())
+    }
+
+    /// The index object that maps a Thryve `endUserId` back to our user, for
+    /// webhooks. Its name contains `/`, which no user id can, so index
+    /// objects never collide with user objects; they use only the `links`
+    /// table.
+    pub fn thryve_index(end_user_id: &str) -> Self {
+        Self(format!("index/thryve/{end_user_id}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// The single path the Durable Object answers; the command is the body.
@@ -73,24 +91,57 @@ pub struct Change {
     pub status: Option<ConnectionStatus>,
     /// A sentence for the user when `status` is `error`.
     pub error: Option<String>,
-    pub actor: String,
-    pub action: String,
-    pub result: String,
+    pub actor: AuditActor,
+    pub action: AuditAction,
+    pub result: AuditResult,
     pub aggregator: String,
+}
+
+/// Which changes of a batch to apply. Retried webhooks and concurrent
+/// reconciliations must record each transition once, so a change whose
+/// status is already the stored one is skipped whole (no audit row).
+/// Changes without a status (a failed attempt) are always recorded.
+pub fn changes_to_apply(current: &[StoredStatus], changes: Vec<Change>) -> Vec<Change> {
+    let mut applied: Vec<Change> = Vec::with_capacity(changes.len());
+    for change in changes {
+        let latest = applied
+            .iter()
+            .rev()
+            .find(|earlier| earlier.source == change.source && earlier.status.is_some())
+            .and_then(|earlier| earlier.status)
+            .or_else(|| {
+                current
+                    .iter()
+                    .find(|row| row.source == change.source)
+                    .map(|row| row.status)
+            });
+        if change.status.is_none() || change.status != latest {
+            applied.push(change);
+        }
+    }
+    applied
+}
+
+/// How a batch of changes is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordRule {
+    /// Every change, with its audit row: the result of an action someone
+    /// took, recorded even when the status stays.
+    Always,
+    /// Only changes that change a status ([`changes_to_apply`]).
+    OnlyIfChanged,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum UserStateCommand {
     List,
-    /// Applies the changes and appends their audit rows, all in one
-    /// transaction. With `only_if_changed`, a change whose status is already
-    /// the stored one is skipped entirely (no audit row): retried webhooks
-    /// and concurrent reconciliations record each transition once.
+    /// Applies the changes (filtered by `rule`) and appends their audit
+    /// rows, all in one transaction.
     Record {
         changes: Vec<Change>,
-        #[serde(default)]
-        only_if_changed: bool,
+        rule: RecordRule,
     },
     GetLink {
         name: String,
@@ -122,7 +173,7 @@ pub enum UserStateReply {
         statuses: Vec<StoredStatus>,
     },
     Recorded,
-    /// How many of the changes were applied (`Record` with `only_if_changed`).
+    /// How many of the changes were applied.
     Applied {
         count: usize,
     },
@@ -180,6 +231,65 @@ impl From<AuditRow> for AuditEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stored(source: &str, status: ConnectionStatus) -> StoredStatus {
+        StoredStatus {
+            source: source.into(),
+            status,
+            updated_at_ms: 0,
+            error: None,
+        }
+    }
+
+    fn change(source: &str, status: Option<ConnectionStatus>) -> Change {
+        Change {
+            at_ms: 1,
+            user_id: "alice".into(),
+            source: source.into(),
+            status,
+            error: None,
+            actor: AuditActor::Aggregator,
+            action: AuditAction::Reconcile,
+            result: status.map_or(AuditResult::Failed, AuditResult::from),
+            aggregator: "rook".into(),
+        }
+    }
+
+    #[test]
+    fn only_changes_that_change_a_status_are_applied() {
+        use ConnectionStatus::*;
+        let current = [stored("oura", Connected), stored("garmin", Pending)];
+        let applied = changes_to_apply(
+            &current,
+            vec![
+                change("oura", Some(Connected)),
+                change("garmin", Some(Disconnected)),
+                // Never stored reads as no status yet: recorded.
+                change("fitbit", Some(Disconnected)),
+                // The same transition twice in one batch: once.
+                change("garmin", Some(Disconnected)),
+                // Attempts without a status are always on record.
+                change("oura", None),
+            ],
+        );
+        assert_eq!(
+            applied,
+            [
+                change("garmin", Some(Disconnected)),
+                change("fitbit", Some(Disconnected)),
+                change("oura", None),
+            ]
+        );
+        assert!(changes_to_apply(&current, vec![change("oura", Some(Connected))]).is_empty());
+    }
+
+    #[test]
+    fn users_and_index_objects_never_share_a_name() {
+        let user = ObjectName::user(&UserId::parse("index").unwrap());
+        assert_ne!(user, ObjectName::thryve_index(""));
+        assert!(ObjectName::thryve_index("eu-1").as_str().contains('/'));
+        assert!(UserId::parse(ObjectName::thryve_index("x").as_str()).is_err());
+    }
 
     #[test]
     fn audit_cursors_are_ids_javascript_holds_exactly() {

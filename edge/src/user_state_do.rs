@@ -1,21 +1,22 @@
 //! The per-user Durable Object (SQLite storage) and the Worker's client for
-//! it. A Durable Object handles one request at a time and every command here
-//! runs synchronously against SQLite (no `await` between its statements), so
+//! it, the [`UserStore`] the handlers use. A Durable Object handles one
+//! request at a time and every command here runs synchronously against SQLite (no `await` between its statements), so
 //! read-modify-write sequences cannot interleave, and the runtime commits all
 //! writes made without an intervening `await` atomically: concurrent requests
 //! for one user never lose an update, and a command applies whole or not at all.
 
 use worker::{
-    DurableObject, Env, Method, Request, RequestInit, Response, SqlStorage, SqlStorageValue, State,
-    Stub, console_error, durable_object,
+    DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, SqlStorage,
+    SqlStorageValue, State, durable_object,
 };
 
 use crate::error::ApiError;
-use crate::frontend_worker::internal;
 use crate::user_id::UserId;
 use crate::user_state::{
-    AuditRow, COMMAND_PATH, Change, SCHEMA, StoredStatus, UserStateCommand, UserStateReply,
+    AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule, SCHEMA, StoredStatus, UserStateCommand,
+    UserStateReply, changes_to_apply,
 };
+use crate::user_store::{Consumed, StoreError, UserStore};
 
 /// Binding name of the namespace; matches wrangler.toml.
 const USER_STATE_BINDING: &str = "USER_STATE";
@@ -31,7 +32,7 @@ impl DurableObject for UserState {
         let sql = state.storage().sql();
         // Idempotent; a failure surfaces again on the first query as a 500.
         if let Err(error) = sql.exec(SCHEMA, None) {
-            console_error!("user state schema: {error}");
+            crate::log::error(&format!("user state schema: {error}"));
         }
         Self { state, sql }
     }
@@ -42,27 +43,17 @@ impl DurableObject for UserState {
             UserStateCommand::List => UserStateReply::Statuses {
                 statuses: self.statuses()?,
             },
-            UserStateCommand::Record {
-                changes,
-                only_if_changed,
-            } => {
-                let current = if only_if_changed {
-                    self.statuses()?
-                } else {
-                    Vec::new()
+            UserStateCommand::Record { changes, rule } => {
+                let changes = match rule {
+                    RecordRule::Always => changes,
+                    RecordRule::OnlyIfChanged => changes_to_apply(&self.statuses()?, changes),
                 };
-                let mut count = 0;
                 for change in &changes {
-                    let unchanged = only_if_changed
-                        && current.iter().any(|row| {
-                            row.source == change.source && Some(row.status) == change.status
-                        });
-                    if !unchanged {
-                        self.apply(change)?;
-                        count += 1;
-                    }
+                    self.apply(change)?;
                 }
-                UserStateReply::Applied { count }
+                UserStateReply::Applied {
+                    count: changes.len(),
+                }
             }
             UserStateCommand::GetLink { name } => UserStateReply::Link {
                 value: self.link(&name)?,
@@ -225,118 +216,104 @@ impl UserState {
     }
 }
 
-/// The Worker's side: sends commands to one user's object.
-pub struct UserStateClient {
-    stub: Stub,
+/// The Worker's side: the [`UserStore`] over the Durable Object namespace,
+/// one command per call.
+pub struct DurableObjectStore {
+    namespace: ObjectNamespace,
 }
 
-impl UserStateClient {
-    /// One object per user id: `get_by_name` maps the same user to the same
-    /// object everywhere.
-    pub fn new(env: &Env, user: &UserId) -> Result<Self, ApiError> {
-        Self::named(env, user.as_str())
+impl From<worker::Error> for StoreError {
+    fn from(error: worker::Error) -> Self {
+        crate::log::error(&format!("user state: {error}"));
+        StoreError
+    }
+}
+
+impl DurableObjectStore {
+    pub fn new(env: &Env) -> Result<Self, ApiError> {
+        Ok(Self {
+            namespace: env.durable_object(USER_STATE_BINDING)?,
+        })
     }
 
-    /// An object by name: a user id, or an index name such as
-    /// [`crate::user_state::thryve_index_object`].
-    pub fn named(env: &Env, name: &str) -> Result<Self, ApiError> {
-        let stub = env
-            .durable_object(USER_STATE_BINDING)
-            .and_then(|namespace| namespace.get_by_name(name))
-            .map_err(internal)?;
-        Ok(Self { stub })
-    }
-
-    async fn send(&self, command: &UserStateCommand) -> Result<UserStateReply, ApiError> {
-        let body = serde_json::to_string(command).map_err(internal)?;
+    async fn send(
+        &self,
+        object: &ObjectName,
+        command: &UserStateCommand,
+    ) -> Result<UserStateReply, StoreError> {
+        // `get_by_name` maps the same name to the same object everywhere.
+        let stub = self.namespace.get_by_name(object.as_str())?;
+        let body = serde_json::to_string(command).map_err(|_| StoreError)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
-        let request = Request::new_with_init(&format!("https://user-state{COMMAND_PATH}"), &init)
-            .map_err(internal)?;
-        let mut response = self
-            .stub
-            .fetch_with_request(request)
-            .await
-            .map_err(internal)?;
+        let request = Request::new_with_init(&format!("https://user-state{COMMAND_PATH}"), &init)?;
+        let mut response = stub.fetch_with_request(request).await?;
         if response.status_code() != 200 {
-            console_error!("user state answered {}", response.status_code());
-            return Err(ApiError::Internal);
+            crate::log::error(&format!("user state answered {}", response.status_code()));
+            return Err(StoreError);
         }
-        response.json().await.map_err(internal)
+        Ok(response.json().await?)
     }
 
-    pub async fn statuses(&self) -> Result<Vec<StoredStatus>, ApiError> {
-        match self.send(&UserStateCommand::List).await? {
+    async fn user(
+        &self,
+        user: &UserId,
+        command: &UserStateCommand,
+    ) -> Result<UserStateReply, StoreError> {
+        self.send(&ObjectName::user(user), command).await
+    }
+}
+
+impl UserStore for DurableObjectStore {
+    async fn statuses(&self, user: &UserId) -> Result<Vec<StoredStatus>, StoreError> {
+        match self.user(user, &UserStateCommand::List).await? {
             UserStateReply::Statuses { statuses } => Ok(statuses),
             other => Err(unexpected(&other)),
         }
     }
 
-    pub async fn record(&self, changes: Vec<Change>) -> Result<(), ApiError> {
-        self.record_with(changes, false).await.map(|_| ())
-    }
-
-    /// Records only the changes that change a status; returns how many did.
-    pub async fn record_changed(&self, changes: Vec<Change>) -> Result<usize, ApiError> {
-        self.record_with(changes, true).await
-    }
-
-    async fn record_with(
+    async fn record(
         &self,
+        user: &UserId,
         changes: Vec<Change>,
-        only_if_changed: bool,
-    ) -> Result<usize, ApiError> {
-        let command = UserStateCommand::Record {
-            changes,
-            only_if_changed,
-        };
-        match self.send(&command).await? {
+        rule: RecordRule,
+    ) -> Result<usize, StoreError> {
+        match self
+            .user(user, &UserStateCommand::Record { changes, rule })
+            .await?
+        {
             UserStateReply::Applied { count } => Ok(count),
             other => Err(unexpected(&other)),
         }
     }
 
-    pub async fn link(&self, name: &str) -> Result<Option<String>, ApiError> {
-        let command = UserStateCommand::GetLink { name: name.into() };
-        match self.send(&command).await? {
-            UserStateReply::Link { value } => Ok(value),
-            other => Err(unexpected(&other)),
-        }
-    }
-
-    pub async fn set_link(&self, name: &str, value: &str) -> Result<(), ApiError> {
-        let command = UserStateCommand::SetLink {
-            name: name.into(),
-            value: value.into(),
-        };
-        match self.send(&command).await? {
-            UserStateReply::Recorded => Ok(()),
-            other => Err(unexpected(&other)),
-        }
-    }
-
-    /// Fails with `StateAlreadyUsed`, changing nothing, on a replay.
-    pub async fn consume_and_record(
+    async fn consume_and_record(
         &self,
+        user: &UserId,
         nonce: &str,
         expires_at_ms: i64,
         change: Change,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Consumed, StoreError> {
         let command = UserStateCommand::ConsumeAndRecord {
             nonce: nonce.to_owned(),
             expires_at_ms,
             change,
         };
-        match self.send(&command).await? {
-            UserStateReply::Recorded => Ok(()),
-            UserStateReply::StateAlreadyUsed => Err(ApiError::StateAlreadyUsed),
+        match self.user(user, &command).await? {
+            UserStateReply::Recorded => Ok(Consumed::Recorded),
+            UserStateReply::StateAlreadyUsed => Ok(Consumed::AlreadyUsed),
             other => Err(unexpected(&other)),
         }
     }
 
-    pub async fn audit(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRow>, ApiError> {
+    async fn audit(
+        &self,
+        user: &UserId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>, StoreError> {
         match self
-            .send(&UserStateCommand::Audit { before, limit })
+            .user(user, &UserStateCommand::Audit { before, limit })
             .await?
         {
             UserStateReply::Audit { rows } => Ok(rows),
@@ -344,15 +321,39 @@ impl UserStateClient {
         }
     }
 
-    pub async fn erase(&self) -> Result<(), ApiError> {
-        match self.send(&UserStateCommand::Erase).await? {
+    async fn link(&self, object: &ObjectName, name: &str) -> Result<Option<String>, StoreError> {
+        let command = UserStateCommand::GetLink { name: name.into() };
+        match self.send(object, &command).await? {
+            UserStateReply::Link { value } => Ok(value),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn set_link(
+        &self,
+        object: &ObjectName,
+        name: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        let command = UserStateCommand::SetLink {
+            name: name.into(),
+            value: value.into(),
+        };
+        match self.send(object, &command).await? {
+            UserStateReply::Recorded => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn erase(&self, object: &ObjectName) -> Result<(), StoreError> {
+        match self.send(object, &UserStateCommand::Erase).await? {
             UserStateReply::Erased => Ok(()),
             other => Err(unexpected(&other)),
         }
     }
 }
 
-fn unexpected(reply: &UserStateReply) -> ApiError {
-    console_error!("user state: unexpected reply {reply:?}");
-    ApiError::Internal
+fn unexpected(reply: &UserStateReply) -> StoreError {
+    crate::log::error(&format!("user state: unexpected reply {reply:?}"));
+    StoreError
 }

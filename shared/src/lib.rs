@@ -11,7 +11,7 @@ pub mod flows;
 pub mod problem;
 pub mod session;
 
-pub use audit::{AuditEntry, AuditPage};
+pub use audit::{AuditAction, AuditActor, AuditEntry, AuditPage, AuditResult};
 pub use catalog::{CATALOG, SourceInfo, SourceKind, find_source};
 pub use connections::{ConnectionStatus, ConnectionsResponse, SourceConnection};
 pub use flows::{

@@ -258,7 +258,7 @@ async fn a_revoke_that_stays_pending_is_recorded_once_however_often_it_is_retrie
         [
             row("connect", "connected", "user"),
             row("disconnect", "pending", "user"),
-            row("disconnect", "disconnected", "webhook"),
+            row("disconnect", "disconnected", "aggregator"),
         ]
     );
 }

@@ -85,6 +85,15 @@ async fn bad_bodies_are_clear_client_errors() {
         "invalid_request",
     )
     .await;
+    // An actor_id may not pass for an actor kind of the audit trail.
+    for reserved in ["user", "backend", "aggregator"] {
+        check(
+            format!(r#"{{"user_id": "alice", "actor_id": "{reserved}"}}"#),
+            400,
+            "invalid_request",
+        )
+        .await;
+    }
     check(
         r#"{"user_id": "alice", "return_url": "https://evil.example/"}"#.into(),
         400,

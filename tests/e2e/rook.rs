@@ -366,7 +366,7 @@ async fn a_webhook_triggers_one_reconcile_in_the_background() {
         },
     )
     .await;
-    assert_eq!(entries, [row("reconcile", "connected", "webhook")]);
+    assert_eq!(entries, [row("reconcile", "connected", "aggregator")]);
     assert_eq!(
         status(EDGE, &session, "garmin").await,
         ConnectionStatus::Connected

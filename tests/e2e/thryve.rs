@@ -193,7 +193,7 @@ async fn a_background_revoke_is_pending_until_the_webhook_confirms_it_once() {
         [
             row("connect", "connected", "user"),
             row("disconnect", "pending", "user"),
-            row("disconnect", "disconnected", "webhook"),
+            row("disconnect", "disconnected", "aggregator"),
         ]
     );
 }
@@ -262,7 +262,7 @@ async fn webhooks_need_the_secret_and_a_well_formed_body() {
         audit(EDGE, &user).await,
         [
             row("connect", "connected", "user"),
-            row("connect", "connected", "webhook")
+            row("connect", "connected", "aggregator")
         ]
     );
     // The sandbox and ROOK edges do not serve Thryve's webhook.

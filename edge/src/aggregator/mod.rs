@@ -13,8 +13,10 @@ pub mod upstream;
 
 use healthlink_shared::{ConnectionStatus, SourceInfo};
 
+use crate::config::{AggregatorConfig, Config};
 use crate::error::ApiError;
 use crate::user_id::UserId;
+use crate::user_state::StoredStatus;
 
 /// What a flow needs to build the browser's URL.
 pub struct ConnectContext<'a> {
@@ -55,7 +57,11 @@ pub enum AggregatorError {
 }
 
 impl From<AggregatorError> for ApiError {
+    /// What the client sees of an aggregator failure. The operator's part
+    /// (which call, which variables) goes to the log here, so no failure
+    /// that reaches a client goes unlogged.
     fn from(error: AggregatorError) -> Self {
+        crate::log::upstream_failure(&error);
         match error {
             AggregatorError::RateLimited {
                 retry_after_seconds,
@@ -112,10 +118,12 @@ pub trait Aggregator {
     /// The aggregator's view of the user's sources, for reconciliation, in
     /// one upstream call. `None` when the aggregator keeps no status we can
     /// read (sandbox, Thryve: the edge's record, fed by returns and
-    /// webhooks, is the truth).
+    /// webhooks, is the truth). `known` is the edge's record; only the
+    /// sandbox, which keeps no state of its own, reads it.
     async fn statuses(
         &self,
         user: &UserId,
+        known: &[StoredStatus],
     ) -> Result<Option<Vec<(&'static str, ConnectionStatus)>>, AggregatorError>;
 }
 
@@ -125,6 +133,22 @@ pub enum Selected<'a, H, L> {
     Sandbox(sandbox::Sandbox),
     Thryve(thryve::Thryve<'a, H, L>),
     Rook(rook::Rook<'a, H>),
+}
+
+impl<'a, H: http::HttpClient, L: UserLinks> Selected<'a, H, L> {
+    /// The one place the configured aggregator is chosen.
+    pub fn from_config(config: &'a Config, http: &'a H, links: &'a L, edge_origin: &str) -> Self {
+        match &config.aggregator {
+            AggregatorConfig::Sandbox => Self::Sandbox(sandbox::Sandbox::new(edge_origin)),
+            AggregatorConfig::Thryve(thryve) => Self::Thryve(thryve::Thryve::new(
+                thryve,
+                http,
+                links,
+                config.signing_key.as_bytes(),
+            )),
+            AggregatorConfig::Rook(rook) => Self::Rook(rook::Rook::new(rook, http)),
+        }
+    }
 }
 
 impl<H: http::HttpClient, L: UserLinks> Aggregator for Selected<'_, H, L> {
@@ -180,11 +204,12 @@ impl<H: http::HttpClient, L: UserLinks> Aggregator for Selected<'_, H, L> {
     async fn statuses(
         &self,
         user: &UserId,
+        known: &[StoredStatus],
     ) -> Result<Option<Vec<(&'static str, ConnectionStatus)>>, AggregatorError> {
         match self {
-            Self::Sandbox(inner) => inner.statuses(user).await,
-            Self::Thryve(inner) => inner.statuses(user).await,
-            Self::Rook(inner) => inner.statuses(user).await,
+            Self::Sandbox(inner) => inner.statuses(user, known).await,
+            Self::Thryve(inner) => inner.statuses(user, known).await,
+            Self::Rook(inner) => inner.statuses(user, known).await,
         }
     }
 }

@@ -17,6 +17,7 @@ use super::upstream::classify;
 use super::{Aggregator, AggregatorError, ConnectContext, DisconnectOutcome};
 use crate::config::RookConfig;
 use crate::user_id::UserId;
+use crate::user_state::StoredStatus;
 
 const NAME: &str = "rook";
 const CREDENTIALS: &str = "ROOK_CLIENT_UUID and ROOK_SECRET_KEY";
@@ -180,6 +181,7 @@ impl<H: HttpClient> Aggregator for Rook<'_, H> {
     async fn statuses(
         &self,
         user: &UserId,
+        _known: &[StoredStatus],
     ) -> Result<Option<Vec<(&'static str, ConnectionStatus)>>, AggregatorError> {
         let request = HttpRequest::get(self.user_url("v2", user, "data_sources/authorized"));
         let body = self
@@ -241,12 +243,7 @@ mod tests {
     use crate::aggregator::http::{HttpResponse, Method, TransportError};
 
     fn config() -> RookConfig {
-        RookConfig {
-            api_base: "https://api.rook.test".into(),
-            client_uuid: "client".into(),
-            secret_key: "secret".into(),
-            webhook_secret: "fake-webhook-secret-for-unit-tests".into(),
-        }
+        crate::config::tests::test_rook_config()
     }
 
     fn user() -> UserId {
@@ -366,7 +363,7 @@ mod tests {
                 200,
                 r#"{"data_sources":[{"data_source":"Oura","status":true,"image":"https://i"},{"data_source":"Garmin","status":false},{"data_source":"Suunto","status":true}]}"#,
             )],
-            async |rook| rook.statuses(&user()).await,
+            async |rook| rook.statuses(&user(), &[]).await,
         );
         assert_eq!(
             statuses,
@@ -381,7 +378,7 @@ mod tests {
             "https://api.rook.test/api/v2/user_id/user-42%40example.org/data_sources/authorized"
         );
         let (statuses, _) = run(vec![answer(200, "{\"data_sources\":3}")], async |rook| {
-            rook.statuses(&user()).await
+            rook.statuses(&user(), &[]).await
         });
         assert_eq!(statuses, Err(AggregatorError::Unavailable));
     }

@@ -18,7 +18,9 @@ use healthlink_shared::{ConnectionStatus, SourceInfo};
 use url::Url;
 
 use super::{Aggregator, AggregatorError, ConnectContext, DisconnectOutcome, connected_flag};
+use crate::connections::connected_sources;
 use crate::user_id::UserId;
+use crate::user_state::StoredStatus;
 
 /// The path of the sandbox's consent page on the edge.
 pub const CONSENT_PATH: &str = "/sandbox/connect";
@@ -64,15 +66,12 @@ impl Fault {
 pub struct Sandbox {
     /// The edge's own origin, which serves the consent page.
     edge_origin: String,
-    /// The user's stored statuses, for the `fault-expired` status check.
-    connected: Vec<&'static str>,
 }
 
 impl Sandbox {
-    pub fn new(edge_origin: &str, connected: Vec<&'static str>) -> Self {
+    pub fn new(edge_origin: &str) -> Self {
         Self {
             edge_origin: edge_origin.to_owned(),
-            connected,
         }
     }
 
@@ -128,14 +127,15 @@ impl Aggregator for Sandbox {
     async fn statuses(
         &self,
         user: &UserId,
+        known: &[StoredStatus],
     ) -> Result<Option<Vec<(&'static str, ConnectionStatus)>>, AggregatorError> {
         if Fault::for_user(user) != Some(Fault::Expired) {
             return Ok(None);
         }
         Ok(Some(
-            self.connected
-                .iter()
-                .map(|id| (*id, ConnectionStatus::Expired))
+            connected_sources(known)
+                .into_iter()
+                .map(|id| (id, ConnectionStatus::Expired))
                 .collect(),
         ))
     }
@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn connect_url_leads_to_the_consent_page_and_back() {
-        let sandbox = Sandbox::new("https://edge.example", vec![]);
+        let sandbox = Sandbox::new("https://edge.example");
         let alice = user("alice");
         let url = block_on(sandbox.connect_url(&ConnectContext {
             user: &alice,
@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn faults_follow_the_user_id() {
-        let sandbox = Sandbox::new("https://edge.example", vec!["oura"]);
+        let sandbox = Sandbox::new("https://edge.example");
         let oura = healthlink_shared::find_source("oura").unwrap();
         let disconnect = |id: &str| block_on(sandbox.disconnect(&user(id), oura));
         assert_eq!(disconnect("alice"), Ok(DisconnectOutcome::Disconnected));
@@ -205,9 +205,15 @@ mod tests {
                 retry_after_seconds: 60
             })
         );
-        assert_eq!(block_on(sandbox.statuses(&user("alice"))), Ok(None));
+        let known = [StoredStatus {
+            source: "oura".into(),
+            status: ConnectionStatus::Connected,
+            updated_at_ms: 0,
+            error: None,
+        }];
+        assert_eq!(block_on(sandbox.statuses(&user("alice"), &known)), Ok(None));
         assert_eq!(
-            block_on(sandbox.statuses(&user("fault-expired-1"))),
+            block_on(sandbox.statuses(&user("fault-expired-1"), &known)),
             Ok(Some(vec![("oura", ConnectionStatus::Expired)]))
         );
     }

@@ -25,6 +25,7 @@ use super::{
 };
 use crate::config::ThryveConfig;
 use crate::user_id::UserId;
+use crate::user_state::StoredStatus;
 
 const NAME: &str = "thryve";
 const CREDENTIALS: &str = "THRYVE_USERNAME, THRYVE_PASSWORD, THRYVE_AUTH_ID and THRYVE_AUTH_SECRET";
@@ -265,6 +266,7 @@ impl<H: HttpClient, L: UserLinks> Aggregator for Thryve<'_, H, L> {
     async fn statuses(
         &self,
         _user: &UserId,
+        _known: &[StoredStatus],
     ) -> Result<Option<Vec<(&'static str, ConnectionStatus)>>, AggregatorError> {
         Ok(None)
     }
@@ -391,15 +393,7 @@ mod tests {
     }
 
     fn config() -> ThryveConfig {
-        ThryveConfig {
-            api_base: "https://api.thryve.test".into(),
-            service_base: "https://service.thryve.test".into(),
-            username: "user".into(),
-            password: "pass".into(),
-            auth_id: "app".into(),
-            auth_secret: "appsecret".into(),
-            webhook_secret: "fake-webhook-secret-for-unit-tests".into(),
-        }
+        crate::config::tests::test_thryve_config()
     }
 
     const KEY: &[u8] = b"test-signing-key-0123456789abcdef0123456789";

@@ -1,0 +1,269 @@
+//! The host backend's routes that only it has (API key): the audit trail,
+//! page by page, and erasing a user. (Its list and disconnect are the
+//! widget's handlers with the backend as actor.)
+
+use healthlink_shared::{AuditPage, find_source};
+
+use super::{Edge, Reply, Runtime};
+use crate::aggregator::{Aggregator, AggregatorError, DisconnectOutcome};
+use crate::connections::connected_sources;
+use crate::error::ApiError;
+use crate::user_id::UserId;
+use crate::user_state::{ObjectName, audit_cursor};
+use crate::user_store::{THRYVE_END_USER_LINK, UserStore};
+
+/// Rows per audit page unless `limit` says otherwise, and the most it may.
+const DEFAULT_AUDIT_LIMIT: u32 = 50;
+const MAX_AUDIT_LIMIT: u32 = 100;
+
+/// `?before=&limit=` of an audit request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+impl AuditQuery {
+    pub fn parse(query: &[(String, String)]) -> Result<Self, ApiError> {
+        let mut parsed = Self {
+            before: None,
+            limit: DEFAULT_AUDIT_LIMIT,
+        };
+        for (name, value) in query {
+            match name.as_str() {
+                "before" => {
+                    parsed.before = Some(
+                        audit_cursor(value)
+                            .ok_or_else(|| ApiError::invalid("before must be an entry id."))?,
+                    );
+                }
+                "limit" => {
+                    parsed.limit = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|limit| (1..=MAX_AUDIT_LIMIT).contains(limit))
+                        .ok_or_else(|| {
+                            ApiError::invalid(format!(
+                                "limit must be between 1 and {MAX_AUDIT_LIMIT}."
+                            ))
+                        })?;
+                }
+                _ => {}
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
+    pub(super) async fn audit(
+        &self,
+        user: &UserId,
+        query: &[(String, String)],
+    ) -> Result<Reply, ApiError> {
+        let AuditQuery { before, limit } = AuditQuery::parse(query)?;
+        // One extra row tells whether there is a next page.
+        let mut rows = self.store.audit(user, before, limit + 1).await?;
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_before = if has_more {
+            rows.last().map(|row| row.id)
+        } else {
+            None
+        };
+        Reply::json(
+            200,
+            &AuditPage {
+                entries: rows.into_iter().map(Into::into).collect(),
+                next_before,
+            },
+        )
+    }
+
+    /// Revokes what the user has connected, then erases everything stored
+    /// for them. Revoke first: if the aggregator fails, nothing is erased
+    /// and the operator can retry; erasing first would orphan live grants.
+    /// The aggregator index goes before the user's object, so an erasure
+    /// interrupted in between is finished by a retry and leaves no orphan.
+    pub(super) async fn erase_user(&self, user: &UserId) -> Result<Reply, ApiError> {
+        let stored = self.store.statuses(user).await?;
+        for id in connected_sources(&stored) {
+            let source = find_source(id).ok_or(ApiError::Internal)?;
+            if !self.aggregator.offers(source) {
+                continue;
+            }
+            match self.aggregator.disconnect(user, source).await {
+                Ok(DisconnectOutcome::StillConnected) => return Err(ApiError::DisconnectFailed),
+                // An expired grant has nothing left to revoke.
+                Ok(_) | Err(AggregatorError::GrantExpired) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let object = ObjectName::user(user);
+        if let Some(end_user) = self.store.link(&object, THRYVE_END_USER_LINK).await? {
+            self.store
+                .erase(&ObjectName::thryve_index(&end_user))
+                .await?;
+        }
+        self.store.erase(&object).await?;
+        Ok(Reply::empty(204))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use healthlink_shared::{AuditPage, ConnectionStatus};
+
+    use super::super::testing::{Harness, json, query};
+    use super::*;
+    use crate::user_state::ObjectName;
+    use crate::user_store::memory::Op;
+
+    #[test]
+    fn audit_queries_are_checked() {
+        assert_eq!(
+            AuditQuery::parse(&[]),
+            Ok(AuditQuery {
+                before: None,
+                limit: 50
+            })
+        );
+        assert_eq!(
+            AuditQuery::parse(&query(&[("before", "7"), ("limit", "100"), ("x", "y")])),
+            Ok(AuditQuery {
+                before: Some(7),
+                limit: 100
+            })
+        );
+        for (name, value) in [
+            ("limit", "0"),
+            ("limit", "101"),
+            ("limit", "x"),
+            ("before", "0"),
+            ("before", "9007199254740992"),
+        ] {
+            assert!(
+                matches!(
+                    AuditQuery::parse(&query(&[(name, value)])),
+                    Err(ApiError::InvalidRequest { .. })
+                ),
+                "{name}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn audit_pages_go_back_in_time_and_end() {
+        let harness = Harness::sandbox();
+        for _ in 0..3 {
+            harness.seed("alice", "oura", ConnectionStatus::Connected);
+            harness
+                .backend_post("/v1/users/alice/connections/oura/disconnect", "")
+                .unwrap();
+        }
+        let first: AuditPage = json(
+            &harness
+                .backend_get_query("/v1/users/alice/audit", &[("limit", "2")])
+                .unwrap(),
+        );
+        assert_eq!(first.entries.len(), 2);
+        assert!(first.entries[0].id > first.entries[1].id, "newest first");
+        let before = first.next_before.expect("a next page");
+        assert_eq!(before, first.entries[1].id);
+        let second: AuditPage = json(
+            &harness
+                .backend_get_query(
+                    "/v1/users/alice/audit",
+                    &[("limit", "2"), ("before", &before.to_string())],
+                )
+                .unwrap(),
+        );
+        assert_eq!(second.entries.len(), 1);
+        assert_eq!(second.next_before, None, "the last page says so");
+        assert!(second.entries[0].id < before);
+    }
+
+    #[test]
+    fn erasure_revokes_first_and_erases_everything() {
+        let harness = Harness::sandbox();
+        harness.seed("alice", "oura", ConnectionStatus::Connected);
+        assert_eq!(
+            harness.backend_delete("/v1/users/alice").unwrap().status,
+            204
+        );
+        assert!(
+            !harness
+                .store
+                .holds(&ObjectName::user(&harness.user("alice")))
+        );
+    }
+
+    #[test]
+    fn a_failed_revoke_erases_nothing() {
+        let harness = Harness::sandbox();
+        harness.seed("fault-unavailable-1", "oura", ConnectionStatus::Connected);
+        assert_eq!(
+            harness
+                .backend_delete("/v1/users/fault-unavailable-1")
+                .unwrap_err(),
+            ApiError::UpstreamUnavailable
+        );
+        harness.seed("fault-revoke-fails-1", "oura", ConnectionStatus::Connected);
+        assert_eq!(
+            harness
+                .backend_delete("/v1/users/fault-revoke-fails-1")
+                .unwrap_err(),
+            ApiError::DisconnectFailed
+        );
+        assert!(!harness.store.ops().iter().any(|(op, _)| *op == Op::Erase));
+        assert_eq!(
+            harness.status("fault-unavailable-1", "oura"),
+            ConnectionStatus::Connected
+        );
+    }
+
+    #[test]
+    fn an_erasure_interrupted_half_way_is_finished_by_a_retry() {
+        let harness = Harness::thryve();
+        let alice = harness.user("alice");
+        let links = crate::user_store::ThryveLinks::new(&harness.store);
+        crate::aggregator::http::testing::block_on(crate::aggregator::UserLinks::put(
+            &links, &alice, "eu-1",
+        ))
+        .unwrap();
+        let index = ObjectName::thryve_index("eu-1");
+        // The index is erased, then the user's object fails.
+        harness.store.fail_on(Op::Erase, 2);
+        assert_eq!(
+            harness.backend_delete("/v1/users/alice").unwrap_err(),
+            ApiError::Internal
+        );
+        assert!(!harness.store.holds(&index));
+        assert!(
+            harness.store.holds(&ObjectName::user(&alice)),
+            "still findable for the retry"
+        );
+        assert_eq!(
+            harness.backend_delete("/v1/users/alice").unwrap().status,
+            204
+        );
+        assert!(!harness.store.holds(&ObjectName::user(&alice)));
+        assert!(!harness.store.holds(&index));
+        let erased: Vec<ObjectName> = harness
+            .store
+            .ops()
+            .into_iter()
+            .filter(|(op, _)| *op == Op::Erase)
+            .map(|(_, object)| object)
+            .collect();
+        assert_eq!(
+            erased,
+            [
+                index.clone(),
+                ObjectName::user(&alice),
+                index,
+                ObjectName::user(&alice)
+            ]
+        );
+    }
+}

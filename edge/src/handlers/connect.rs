@@ -1,0 +1,342 @@
+//! Connecting a source: the widget asks for the URL to open, the browser
+//! goes through the provider's consent, and comes back to `/v1/return`,
+//! where the result is recorded once and the browser sent on. The sandbox's
+//! consent page is here too: it is the sandbox's stand-in for a provider.
+
+use healthlink_shared::{
+    AuditAction, ConnectRequest, ConnectResponse, FlowAction, FlowOutcome, SourceInfo, find_source,
+};
+use url::Url;
+
+use super::{Edge, Reply, Runtime};
+use crate::aggregator::sandbox::is_own_return;
+use crate::aggregator::{Aggregator, ConnectContext, query_value};
+use crate::error::ApiError;
+use crate::flows::{ReturnTarget, connect_result, plan_connect, return_target};
+use crate::pages::{consent_page, popup_result_page};
+use crate::return_state::ReturnState;
+use crate::routes::RETURN_PATH;
+use crate::session::SessionClaims;
+use crate::user_id::UserId;
+use crate::user_store::{Consumed, UserStore};
+
+impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
+    /// The URL the widget opens to connect `source`, leading back to our
+    /// return route with a signed, single-use state.
+    pub(super) async fn connect(
+        &self,
+        session: &SessionClaims,
+        source: &'static SourceInfo,
+        request: ConnectRequest,
+        origin: Option<&str>,
+    ) -> Result<Reply, ApiError> {
+        let state = plan_connect(
+            &request,
+            session,
+            source,
+            self.config,
+            origin,
+            self.runtime.nonce()?,
+            self.now(),
+        )?;
+        let mut return_to = Url::parse(&format!("{}{RETURN_PATH}", self.edge_origin))
+            .map_err(|_| ApiError::Internal)?;
+        return_to
+            .query_pairs_mut()
+            .append_pair("state", &state.sign(self.signer));
+        let user = session.user()?;
+        if !self.aggregator.offers(source) {
+            return Err(ApiError::SourceNotAllowed);
+        }
+        let url = self
+            .aggregator
+            .connect_url(&ConnectContext {
+                user: &user,
+                source,
+                return_to: return_to.as_str(),
+                locale: session.loc.as_deref(),
+            })
+            .await?;
+        Reply::json(200, &ConnectResponse { url })
+    }
+
+    /// `/v1/return`: checks the state, asks the aggregator what happened,
+    /// consumes the state together with the change it causes (a replay
+    /// changes nothing), and sends the browser on.
+    pub(super) async fn flow_return(&self, query: &[(String, String)]) -> Result<Reply, ApiError> {
+        let token = query_value(query, "state").ok_or(ApiError::InvalidState)?;
+        let state = ReturnState::verify(token, self.signer, self.now())?;
+        let user = UserId::parse(&state.u).map_err(|_| ApiError::InvalidState)?;
+        let source = find_source(&state.s).ok_or(ApiError::InvalidState)?;
+
+        let connected = match self.aggregator.connect_outcome(&user, source, query).await {
+            Ok(connected) => connected,
+            Err(error) => {
+                // The flow still ends (as failed, nothing changed); the next
+                // reconcile picks up a connection that did happen.
+                crate::log::upstream_failure(&error);
+                None
+            }
+        };
+        let (result, status) = connect_result(connected);
+        let outcome = FlowOutcome {
+            source: source.id.to_owned(),
+            action: FlowAction::Connect,
+            result,
+        };
+        let change = crate::user_state::Change {
+            status,
+            result: result.into(),
+            ..self.change(
+                &user,
+                source.id,
+                state.act.clone(),
+                AuditAction::Connect,
+                self.runtime.now_ms(),
+            )
+        };
+        match self
+            .store
+            .consume_and_record(&user, &state.n, state.exp * 1000, change)
+            .await?
+        {
+            Consumed::Recorded => {}
+            Consumed::AlreadyUsed => return Err(ApiError::StateAlreadyUsed),
+        }
+        Ok(match return_target(&state, &outcome)? {
+            ReturnTarget::Redirect(location) => Reply::see_other(location),
+            ReturnTarget::Popup { opener_origin } => {
+                Reply::html(popup_result_page(&outcome, source, &opener_origin))
+            }
+        })
+    }
+
+    /// The sandbox's consent page: Allow and Deny lead back to this edge's
+    /// return route, and nowhere else.
+    pub(super) fn sandbox_consent(&self, query: &[(String, String)]) -> Result<Reply, ApiError> {
+        let source = query_value(query, "source")
+            .and_then(find_source)
+            .ok_or(ApiError::UnknownSource)?;
+        let redirect_uri = query_value(query, "redirect_uri")
+            .filter(|uri| is_own_return(uri, self.edge_origin))
+            .ok_or_else(|| ApiError::invalid("redirect_uri must be this edge's return URL."))?;
+        let with_flag = |value: &str| -> Result<String, ApiError> {
+            let mut url = Url::parse(redirect_uri).map_err(|_| ApiError::Internal)?;
+            url.query_pairs_mut().append_pair("connected", value);
+            Ok(url.into())
+        };
+        Ok(Reply::html(consent_page(
+            &self.config.app_name,
+            source,
+            &with_flag("true")?,
+            &with_flag("false")?,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use healthlink_shared::{ConnectResponse, ConnectionStatus};
+
+    use super::super::testing::{APP_ORIGIN, EDGE_ORIGIN, Harness, json, row};
+    use crate::error::ApiError;
+    use crate::user_store::memory::Op;
+
+    /// Starts a popup connect of `source` for `user` and returns the state
+    /// token the browser would carry back.
+    fn started(harness: &Harness, user: &str, source: &str) -> String {
+        let reply = harness
+            .widget_post(
+                user,
+                &format!("/v1/connections/{source}/connect"),
+                r#"{"flow":"popup"}"#,
+            )
+            .unwrap();
+        let url = json::<ConnectResponse>(&reply).url;
+        let consent = url::Url::parse(&url).unwrap();
+        assert!(
+            url.starts_with(&format!("{EDGE_ORIGIN}/sandbox/connect?")),
+            "{url}"
+        );
+        let redirect = crate::aggregator::query_value(
+            &consent.query_pairs().into_owned().collect::<Vec<_>>(),
+            "redirect_uri",
+        )
+        .unwrap()
+        .to_owned();
+        let back = url::Url::parse(&redirect).unwrap();
+        back.query_pairs()
+            .find(|(name, _)| name == "state")
+            .unwrap()
+            .1
+            .into_owned()
+    }
+
+    #[test]
+    fn a_return_is_recorded_once_and_a_replay_changes_nothing() {
+        let harness = Harness::sandbox();
+        let state = started(&harness, "alice", "oura");
+        let reply = harness.get_query("/v1/return", &[("state", &state), ("connected", "true")]);
+        let reply = reply.unwrap();
+        assert_eq!(reply.status, 200);
+        assert!(
+            reply.body.unwrap().text.contains(APP_ORIGIN),
+            "posts to the opener only"
+        );
+        assert_eq!(harness.status("alice", "oura"), ConnectionStatus::Connected);
+        assert_eq!(
+            harness
+                .get_query("/v1/return", &[("state", &state), ("connected", "true")])
+                .unwrap_err(),
+            ApiError::StateAlreadyUsed
+        );
+        assert_eq!(
+            harness.trail("alice"),
+            [row("connect", "connected", "user")]
+        );
+    }
+
+    #[test]
+    fn a_cancel_is_recorded_and_changes_no_status() {
+        let harness = Harness::sandbox();
+        let state = started(&harness, "alice", "oura");
+        harness
+            .get_query("/v1/return", &[("state", &state), ("connected", "false")])
+            .unwrap();
+        assert_eq!(
+            harness.status("alice", "oura"),
+            ConnectionStatus::Disconnected
+        );
+        assert_eq!(
+            harness.trail("alice"),
+            [row("connect", "cancelled", "user")]
+        );
+    }
+
+    #[test]
+    fn a_consumed_state_whose_write_failed_can_be_used_again() {
+        // The state and its change are one command: when the command fails,
+        // neither happened, so the user's retry (reloading the return page)
+        // records the connection once.
+        let harness = Harness::sandbox();
+        let state = started(&harness, "alice", "oura");
+        harness.store.fail_on(Op::Consume, 1);
+        let query = [("state", state.as_str()), ("connected", "true")];
+        assert_eq!(
+            harness.get_query("/v1/return", &query).unwrap_err(),
+            ApiError::Internal
+        );
+        assert_eq!(
+            harness.status("alice", "oura"),
+            ConnectionStatus::Disconnected
+        );
+        assert!(harness.trail("alice").is_empty());
+        harness.get_query("/v1/return", &query).unwrap();
+        assert_eq!(harness.status("alice", "oura"), ConnectionStatus::Connected);
+        assert_eq!(
+            harness.trail("alice"),
+            [row("connect", "connected", "user")]
+        );
+    }
+
+    #[test]
+    fn forged_expired_and_foreign_states_are_refused() {
+        let harness = Harness::sandbox();
+        let state = started(&harness, "alice", "oura");
+        let mut forged = state.clone();
+        forged.pop();
+        forged.push(if state.ends_with('A') { 'B' } else { 'A' });
+        for bad in [forged.as_str(), "", "hls1.x.y"] {
+            assert_eq!(
+                harness
+                    .get_query("/v1/return", &[("state", bad)])
+                    .unwrap_err(),
+                ApiError::InvalidState,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            harness.get_query("/v1/return", &[]).unwrap_err(),
+            ApiError::InvalidState
+        );
+        harness.advance_seconds(31 * 60);
+        assert_eq!(
+            harness
+                .get_query("/v1/return", &[("state", &state)])
+                .unwrap_err(),
+            ApiError::InvalidState
+        );
+    }
+
+    #[test]
+    fn the_consent_page_only_returns_to_this_edge() {
+        let harness = Harness::sandbox();
+        let own = format!("{EDGE_ORIGIN}/v1/return?state=x");
+        let page = harness
+            .get_query(
+                "/sandbox/connect",
+                &[("source", "oura"), ("redirect_uri", &own)],
+            )
+            .unwrap();
+        let text = page.body.clone().unwrap().text;
+        assert!(text.contains("connected=true") && text.contains("connected=false"));
+        assert_eq!(page.header_value("cache-control"), Some("no-store"));
+        assert!(
+            page.header_value("content-security-policy")
+                .unwrap()
+                .contains("frame-ancestors 'none'")
+        );
+        assert!(matches!(
+            harness.get_query(
+                "/sandbox/connect",
+                &[
+                    ("source", "oura"),
+                    ("redirect_uri", "https://evil.example/v1/return")
+                ]
+            ),
+            Err(ApiError::InvalidRequest { .. })
+        ));
+        assert_eq!(
+            harness
+                .get_query(
+                    "/sandbox/connect",
+                    &[("source", "myspace"), ("redirect_uri", &own)]
+                )
+                .unwrap_err(),
+            ApiError::UnknownSource
+        );
+    }
+
+    #[test]
+    fn upstream_trouble_on_connect_is_what_the_user_can_act_on() {
+        let harness = Harness::sandbox();
+        assert_eq!(
+            harness
+                .widget_post(
+                    "fault-rate-limited-1",
+                    "/v1/connections/oura/connect",
+                    r#"{"flow":"popup"}"#
+                )
+                .unwrap_err(),
+            ApiError::RateLimited {
+                retry_after_seconds: 60
+            }
+        );
+        assert_eq!(
+            harness
+                .widget_post(
+                    "fault-unavailable-1",
+                    "/v1/connections/oura/connect",
+                    r#"{"flow":"popup"}"#
+                )
+                .unwrap_err(),
+            ApiError::UpstreamUnavailable
+        );
+        assert!(
+            crate::log::native::take()
+                .iter()
+                .any(|line| line == "aggregator unavailable"),
+            "the operator sees it in the log"
+        );
+    }
+}

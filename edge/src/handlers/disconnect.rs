@@ -1,0 +1,238 @@
+//! Disconnecting a source, from the widget or the host's backend: revoke at
+//! the aggregator, then record what it said.
+
+use healthlink_shared::{
+    AuditAction, AuditActor, AuditResult, ConnectionStatus, DisconnectResponse, SourceInfo,
+};
+
+use super::{Edge, Reply, Runtime};
+use crate::aggregator::{Aggregator, AggregatorError};
+use crate::error::ApiError;
+use crate::flows::{disconnect_is_recorded, disconnect_result};
+use crate::user_id::UserId;
+use crate::user_state::{Change, RecordRule};
+use crate::user_store::UserStore;
+
+impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
+    pub(super) async fn disconnect(
+        &self,
+        user: &UserId,
+        source: &'static SourceInfo,
+        actor: AuditActor,
+    ) -> Result<Reply, ApiError> {
+        let stored = self.store.statuses(user).await?;
+        let current = stored
+            .iter()
+            .find(|row| row.source == source.id)
+            .map_or(ConnectionStatus::Disconnected, |row| row.status);
+        // Already disconnected: nothing to revoke, so a retried disconnect is
+        // a no-op rather than a second upstream call and audit row.
+        if current == ConnectionStatus::Disconnected {
+            return Reply::json(200, &DisconnectResponse { status: current });
+        }
+        if !self.aggregator.offers(source) {
+            return Err(ApiError::SourceNotAllowed);
+        }
+        let change = |status, result| Change {
+            status,
+            result,
+            ..self.change(
+                user,
+                source.id,
+                actor.clone(),
+                AuditAction::Disconnect,
+                self.runtime.now_ms(),
+            )
+        };
+        let record = |change| self.store.record(user, vec![change], RecordRule::Always);
+        match self.aggregator.disconnect(user, source).await {
+            Ok(outcome) => {
+                let (status, result) = disconnect_result(outcome);
+                if disconnect_is_recorded(current, status) {
+                    record(change(status, result)).await?;
+                }
+                match status {
+                    Some(status) => Reply::json(200, &DisconnectResponse { status }),
+                    None => Err(ApiError::DisconnectFailed),
+                }
+            }
+            Err(AggregatorError::GrantExpired) => {
+                // The grant is gone at the provider: say so, and offer a
+                // reconnect instead of a disconnect that cannot work.
+                record(change(
+                    Some(ConnectionStatus::Expired),
+                    AuditResult::Expired,
+                ))
+                .await?;
+                Err(ApiError::SourceExpired)
+            }
+            Err(error) => {
+                record(change(None, AuditResult::Failed)).await?;
+                Err(error.into())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use healthlink_shared::{ConnectionStatus, DisconnectResponse};
+
+    use super::super::testing::{Harness, json, row};
+    use crate::aggregator::http::testing::answer;
+    use crate::error::ApiError;
+    use crate::user_store::memory::Op;
+
+    fn disconnect(harness: &Harness, user: &str) -> Result<crate::handlers::Reply, ApiError> {
+        harness.widget_post(user, "/v1/connections/oura/disconnect", "")
+    }
+
+    #[test]
+    fn nothing_to_disconnect_is_a_no_op() {
+        let harness = Harness::sandbox();
+        let reply = disconnect(&harness, "alice").unwrap();
+        assert_eq!(
+            json::<DisconnectResponse>(&reply).status,
+            ConnectionStatus::Disconnected
+        );
+        assert!(harness.trail("alice").is_empty());
+        // Not even the aggregator is asked (a ROOK edge would need a
+        // scripted answer for that).
+        let rook = Harness::rook();
+        disconnect(&rook, "alice").unwrap();
+        assert!(rook.http.sent().is_empty());
+    }
+
+    #[test]
+    fn a_disconnect_is_recorded_with_who_asked() {
+        let harness = Harness::sandbox();
+        harness.seed("alice", "oura", ConnectionStatus::Connected);
+        let reply = disconnect(&harness, "alice").unwrap();
+        assert_eq!(
+            json::<DisconnectResponse>(&reply).status,
+            ConnectionStatus::Disconnected
+        );
+        harness.seed("alice", "oura", ConnectionStatus::Connected);
+        harness
+            .backend_post("/v1/users/alice/connections/oura/disconnect", "")
+            .unwrap();
+        assert_eq!(
+            harness.trail("alice"),
+            [
+                row("disconnect", "disconnected", "user"),
+                row("disconnect", "disconnected", "backend")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pending_revoke_is_recorded_once_however_often_it_is_retried() {
+        let harness = Harness::sandbox();
+        harness.seed("fault-pending-1", "oura", ConnectionStatus::Connected);
+        for _ in 0..3 {
+            let reply = disconnect(&harness, "fault-pending-1").unwrap();
+            assert_eq!(
+                json::<DisconnectResponse>(&reply).status,
+                ConnectionStatus::Pending
+            );
+        }
+        assert_eq!(
+            harness.trail("fault-pending-1"),
+            [row("disconnect", "pending", "user")]
+        );
+    }
+
+    #[test]
+    fn every_failed_disconnect_is_an_attempt_on_record() {
+        let harness = Harness::sandbox();
+        harness.seed("fault-revoke-fails-1", "oura", ConnectionStatus::Connected);
+        for _ in 0..2 {
+            assert_eq!(
+                disconnect(&harness, "fault-revoke-fails-1").unwrap_err(),
+                ApiError::DisconnectFailed
+            );
+        }
+        harness.seed("fault-unavailable-1", "oura", ConnectionStatus::Connected);
+        assert_eq!(
+            disconnect(&harness, "fault-unavailable-1").unwrap_err(),
+            ApiError::UpstreamUnavailable
+        );
+        assert_eq!(
+            harness.trail("fault-revoke-fails-1"),
+            [
+                row("disconnect", "failed", "user"),
+                row("disconnect", "failed", "user")
+            ]
+        );
+        assert_eq!(
+            harness.trail("fault-unavailable-1"),
+            [row("disconnect", "failed", "user")]
+        );
+        assert_eq!(
+            harness.status("fault-revoke-fails-1", "oura"),
+            ConnectionStatus::Connected
+        );
+    }
+
+    #[test]
+    fn an_expired_grant_becomes_expired_and_asks_for_a_reconnect() {
+        let harness = Harness::rook();
+        harness.seed("alice", "oura", ConnectionStatus::Connected);
+        harness.script(vec![answer(400, r#"{"message":"Access token expired."}"#)]);
+        assert_eq!(
+            disconnect(&harness, "alice").unwrap_err(),
+            ApiError::SourceExpired
+        );
+        assert_eq!(harness.status("alice", "oura"), ConnectionStatus::Expired);
+        assert_eq!(
+            harness.trail("alice"),
+            [row("disconnect", "expired", "user")]
+        );
+    }
+
+    #[test]
+    fn revoked_upstream_but_not_recorded_the_retry_records_it_once() {
+        let harness = Harness::sandbox();
+        harness.seed("alice", "oura", ConnectionStatus::Connected);
+        harness.store.fail_on(Op::Record, 1);
+        // The user is told it did not work (a generic 500: nothing about
+        // storage), and the audit holds nothing, because nothing is known
+        // to have changed on our side.
+        assert_eq!(
+            disconnect(&harness, "alice").unwrap_err(),
+            ApiError::Internal
+        );
+        assert_eq!(harness.status("alice", "oura"), ConnectionStatus::Connected);
+        assert!(harness.trail("alice").is_empty());
+        // Revoking is idempotent at the aggregator, so the retry asks again
+        // and records the disconnect exactly once.
+        let reply = disconnect(&harness, "alice").unwrap();
+        assert_eq!(
+            json::<DisconnectResponse>(&reply).status,
+            ConnectionStatus::Disconnected
+        );
+        assert_eq!(
+            harness.trail("alice"),
+            [row("disconnect", "disconnected", "user")]
+        );
+    }
+
+    #[test]
+    fn a_session_limited_to_other_sources_cannot_disconnect() {
+        let harness = Harness::sandbox();
+        harness.seed("alice", "oura", ConnectionStatus::Connected);
+        let token = harness.session_with(r#"{"user_id":"alice","sources":["garmin"]}"#);
+        assert_eq!(
+            harness
+                .post(
+                    "/v1/connections/oura/disconnect",
+                    None,
+                    Some(&format!("Bearer {token}")),
+                    ""
+                )
+                .unwrap_err(),
+            ApiError::SourceNotAllowed
+        );
+        assert_eq!(harness.status("alice", "oura"), ConnectionStatus::Connected);
+    }
+}

@@ -1,0 +1,161 @@
+//! The edge's handlers: what each route does, in plain Rust. A handler is a
+//! method of [`Edge`], generic over the aggregator, the user store and the
+//! runtime (clock and randomness), and answers a [`Reply`] or an
+//! [`ApiError`] — no `worker::` types, so every rule here is tested natively
+//! against the in-memory store, the sandbox or a scripted aggregator.
+//!
+//! One module per concern: `sessions`, `status` (the list and
+//! reconciliation), `connect` (connect, return, sandbox consent),
+//! `disconnect`, `backend` (audit, erase), `webhooks`.
+
+mod backend;
+mod connect;
+mod disconnect;
+pub mod reply;
+mod sessions;
+mod status;
+mod webhooks;
+
+#[cfg(test)]
+mod testing;
+
+use healthlink_shared::Scope;
+
+use crate::aggregator::Aggregator;
+use crate::config::{Config, ConfigError};
+use crate::error::ApiError;
+use crate::request_body::parse_json;
+use crate::routes::{Route, route};
+use crate::session::{self, SessionClaims};
+use crate::signing::Signer;
+use crate::user_store::UserStore;
+pub use reply::{Body, FollowUp, Reply};
+pub use webhooks::WebhookFrom;
+
+/// What the handlers need from the runtime besides storage and upstream IO.
+pub trait Runtime {
+    /// Now, in Unix milliseconds.
+    fn now_ms(&self) -> i64;
+    /// A fresh, unguessable, unique value (a return state's nonce).
+    fn nonce(&self) -> Result<String, ApiError>;
+}
+
+/// A request as the handlers see it: what the glue read off the runtime's
+/// request. `body` is already checked by [`crate::request_body`].
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// The method as sent (workers-rs maps methods it does not know to GET,
+    /// which would answer them as reads).
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a [(String, String)],
+    pub authorization: Option<&'a str>,
+    pub origin: Option<&'a str>,
+    pub body: &'a str,
+}
+
+/// Everything a handler works with.
+pub struct Edge<'a, A, S, R> {
+    pub config: &'a Config,
+    pub signer: &'a Signer,
+    pub aggregator: &'a A,
+    pub store: &'a S,
+    pub runtime: &'a R,
+    /// `scheme://host[:port]` of this edge, as the request reached it.
+    pub edge_origin: &'a str,
+}
+
+impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
+    /// Routes the request and runs its handler.
+    pub async fn handle(&self, request: &Incoming<'_>) -> Result<Reply, ApiError> {
+        match route(request.method, request.path)? {
+            Route::Healthz => Reply::json(
+                200,
+                &serde_json::json!({"status": "ok", "aggregator": self.config.aggregator.name()}),
+            ),
+            Route::OpenApi => Ok(Reply::text(
+                200,
+                reply::JSON,
+                crate::openapi::OPENAPI_JSON.to_owned(),
+            )),
+            Route::Preflight => Ok(crate::cors::preflight_headers()
+                .into_iter()
+                .fold(Reply::empty(204), |reply, (name, value)| {
+                    reply.header(name, value.to_owned())
+                })),
+            Route::CreateSession => {
+                self.backend(request)?;
+                self.create_session(parse_json(request.body)?)
+            }
+            Route::UserConnections(user) => {
+                self.backend(request)?;
+                Reply::json(200, &self.list(&user, |_| true).await?)
+            }
+            Route::UserDisconnect(user, source) => {
+                self.backend(request)?;
+                self.disconnect(&user, source, healthlink_shared::AuditActor::Backend)
+                    .await
+            }
+            Route::UserAudit(user) => {
+                self.backend(request)?;
+                self.audit(&user, request.query).await
+            }
+            Route::DeleteUser(user) => {
+                self.backend(request)?;
+                self.erase_user(&user).await
+            }
+            Route::Connections => {
+                let session = self.session(request, Scope::Read)?;
+                self.widget_list(&session).await
+            }
+            Route::Connect(source) => {
+                let session = self.session(request, Scope::Connect)?;
+                self.connect(&session, source, parse_json(request.body)?, request.origin)
+                    .await
+            }
+            Route::Disconnect(source) => {
+                let session = self.session(request, Scope::Disconnect)?;
+                if !session.offers(source.id) {
+                    return Err(ApiError::SourceNotAllowed);
+                }
+                self.disconnect(&session.user()?, source, session.actor())
+                    .await
+            }
+            Route::ThryveWebhook => self.thryve_webhook(request).await,
+            Route::RookWebhook => self.rook_webhook(request),
+            Route::Return => self.flow_return(request.query).await,
+            Route::SandboxConsent => self.sandbox_consent(request.query),
+            Route::DemoSession => self.demo_session(request.origin),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.runtime.now_ms() / 1000
+    }
+
+    /// The session of a widget request, checked for origin and `scope`.
+    fn session(&self, request: &Incoming<'_>, scope: Scope) -> Result<SessionClaims, ApiError> {
+        let claims = session::verify(request.authorization, self.signer, self.now())?;
+        claims.check_origin(request.origin, self.edge_origin)?;
+        claims.require(scope)?;
+        Ok(claims)
+    }
+
+    /// The host backend's API key.
+    fn backend(&self, request: &Incoming<'_>) -> Result<(), ApiError> {
+        session::verify_api_key(request.authorization, self.config)
+    }
+}
+
+/// `/healthz` with a broken configuration: 503 and every problem, so an
+/// operator's probe says what to fix. Problems name variables, never values.
+pub fn misconfigured(error: &ConfigError) -> Result<Reply, ApiError> {
+    Reply::json(
+        503,
+        &serde_json::json!({
+            "status": "misconfigured",
+            "aggregator": error.aggregator,
+            "problems": error.problems,
+        }),
+    )
+}

@@ -1,0 +1,179 @@
+//! The user's Durable Object as a handler sees it: a small trait over the
+//! commands of [`crate::user_state`], so every handler runs natively against
+//! an in-memory store ([`memory`], tests only) and in the Worker against
+//! the Durable Object client (`user_state_do`, wasm32 only).
+//!
+//! Also here: the Thryve `endUserId` links, written index first, which the
+//! Thryve aggregator reads and writes through [`ThryveLinks`].
+
+#[cfg(test)]
+pub mod memory;
+
+use crate::aggregator::{AggregatorError, UserLinks};
+use crate::error::ApiError;
+use crate::user_id::UserId;
+use crate::user_state::{AuditRow, Change, ObjectName, RecordRule, StoredStatus};
+
+/// In a user's object: that user's Thryve `endUserId`.
+pub const THRYVE_END_USER_LINK: &str = "thryve_end_user";
+/// In an index object: the user id it points to.
+pub const INDEX_USER_LINK: &str = "user";
+
+/// Storage failed. The adapter has logged what happened (runtime errors
+/// carry none of our secrets); callers only learn that it did not work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreError;
+
+impl From<StoreError> for ApiError {
+    fn from(_: StoreError) -> Self {
+        ApiError::Internal
+    }
+}
+
+impl From<StoreError> for AggregatorError {
+    fn from(_: StoreError) -> Self {
+        AggregatorError::Internal
+    }
+}
+
+/// How consuming a return state ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumed {
+    /// The nonce was fresh: it is now used, and the change is recorded.
+    Recorded,
+    /// The nonce was used before: nothing changed.
+    AlreadyUsed,
+}
+
+/// One store of per-user state. Each method is one command to one object,
+/// applied whole or not at all. Futures are not `Send`: a Worker is
+/// single-threaded.
+#[allow(async_fn_in_trait)]
+pub trait UserStore {
+    /// The user's stored statuses (sources never connected have no row).
+    async fn statuses(&self, user: &UserId) -> Result<Vec<StoredStatus>, StoreError>;
+
+    /// Applies the changes allowed by `rule`, each status with its audit
+    /// row; returns how many were applied.
+    async fn record(
+        &self,
+        user: &UserId,
+        changes: Vec<Change>,
+        rule: RecordRule,
+    ) -> Result<usize, StoreError>;
+
+    /// Marks a return state's nonce as used and applies `change`, in one
+    /// step; or does nothing at all if the nonce was used before.
+    async fn consume_and_record(
+        &self,
+        user: &UserId,
+        nonce: &str,
+        expires_at_ms: i64,
+        change: Change,
+    ) -> Result<Consumed, StoreError>;
+
+    /// Audit rows with `id < before` (all if `None`), newest first.
+    async fn audit(
+        &self,
+        user: &UserId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>, StoreError>;
+
+    async fn link(&self, object: &ObjectName, name: &str) -> Result<Option<String>, StoreError>;
+
+    async fn set_link(
+        &self,
+        object: &ObjectName,
+        name: &str,
+        value: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes everything the object holds.
+    async fn erase(&self, object: &ObjectName) -> Result<(), StoreError>;
+}
+
+/// Thryve's `endUserId` per user, kept in the user's object, with the
+/// reverse index webhooks need.
+pub struct ThryveLinks<'a, S> {
+    store: &'a S,
+}
+
+impl<'a, S: UserStore> ThryveLinks<'a, S> {
+    pub fn new(store: &'a S) -> Self {
+        Self { store }
+    }
+
+    /// The user a Thryve `endUserId` belongs to, if it is one of ours.
+    pub async fn user_for(&self, end_user_id: &str) -> Result<Option<UserId>, StoreError> {
+        let index = ObjectName::thryve_index(end_user_id);
+        let Some(user) = self.store.link(&index, INDEX_USER_LINK).await? else {
+            return Ok(None);
+        };
+        // Only the edge writes index objects, and only with user ids it
+        // parsed; anything else is corrupt storage.
+        UserId::parse(&user).map(Some).map_err(|_| StoreError)
+    }
+}
+
+impl<S: UserStore> UserLinks for ThryveLinks<'_, S> {
+    async fn get(&self, user: &UserId) -> Result<Option<String>, AggregatorError> {
+        Ok(self
+            .store
+            .link(&ObjectName::user(user), THRYVE_END_USER_LINK)
+            .await?)
+    }
+
+    /// The index is written first, so a webhook can find the user as soon
+    /// as Thryve knows the reference; a failure in between leaves an index
+    /// entry the next attempt overwrites, never a user Thryve cannot name.
+    async fn put(&self, user: &UserId, reference: &str) -> Result<(), AggregatorError> {
+        self.store
+            .set_link(
+                &ObjectName::thryve_index(reference),
+                INDEX_USER_LINK,
+                user.as_str(),
+            )
+            .await?;
+        self.store
+            .set_link(&ObjectName::user(user), THRYVE_END_USER_LINK, reference)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory::{MemoryStore, Op};
+    use super::*;
+    use crate::aggregator::http::testing::block_on;
+
+    fn alice() -> UserId {
+        UserId::parse("alice").unwrap()
+    }
+
+    #[test]
+    fn a_link_is_found_both_ways() {
+        let store = MemoryStore::default();
+        let links = ThryveLinks::new(&store);
+        block_on(links.put(&alice(), "eu-1")).unwrap();
+        assert_eq!(block_on(links.get(&alice())), Ok(Some("eu-1".into())));
+        assert_eq!(block_on(links.user_for("eu-1")), Ok(Some(alice())));
+        assert_eq!(block_on(links.user_for("eu-2")), Ok(None));
+    }
+
+    #[test]
+    fn the_index_is_written_before_the_users_link() {
+        let store = MemoryStore::default();
+        store.fail_on(Op::SetLink, 2);
+        let links = ThryveLinks::new(&store);
+        assert_eq!(
+            block_on(links.put(&alice(), "eu-1")),
+            Err(AggregatorError::Internal)
+        );
+        // The index exists (a retry overwrites it); the user has no link,
+        // so the next connect creates one again.
+        assert_eq!(block_on(links.user_for("eu-1")), Ok(Some(alice())));
+        assert_eq!(block_on(links.get(&alice())), Ok(None));
+    }
+}

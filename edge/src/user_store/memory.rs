@@ -1,0 +1,232 @@
+//! An in-memory [`UserStore`] for native tests, with the Durable Object's
+//! semantics (each command whole or not at all), a log of the commands it
+//! received, and failures injected per operation — the way a test storage
+//! that can be told to fail lets a handler's recovery paths be tested.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use super::{Consumed, StoreError, UserStore};
+use crate::user_id::UserId;
+use crate::user_state::{AuditRow, Change, ObjectName, RecordRule, StoredStatus, changes_to_apply};
+
+/// The store's operations, for injecting failures and reading the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Statuses,
+    Record,
+    Consume,
+    Audit,
+    Link,
+    SetLink,
+    Erase,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Object {
+    statuses: Vec<StoredStatus>,
+    used_states: BTreeMap<String, i64>,
+    audit: Vec<AuditRow>,
+    links: BTreeMap<String, String>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    objects: RefCell<BTreeMap<ObjectName, Object>>,
+    /// Every call, in order, with the object it was for.
+    log: RefCell<Vec<(Op, ObjectName)>>,
+    /// `(op, n)`: the n-th call of `op` from now fails (1 = the next).
+    failures: RefCell<Vec<(Op, usize)>>,
+    /// Audit ids are unique per object in the Durable Object; one counter
+    /// for all objects here keeps them unique and increasing, which is all
+    /// callers may rely on.
+    next_audit_id: RefCell<i64>,
+}
+
+impl MemoryStore {
+    /// Makes the `nth` call of `op` from now fail (1 = the next one),
+    /// changing nothing, as a Durable Object call that never arrived would.
+    pub fn fail_on(&self, op: Op, nth: usize) {
+        assert!(nth >= 1);
+        self.failures.borrow_mut().push((op, nth));
+    }
+
+    /// The operations received so far, in order.
+    pub fn ops(&self) -> Vec<(Op, ObjectName)> {
+        self.log.borrow().clone()
+    }
+
+    /// A user's audit trail, oldest first, as `(action, result, actor)`.
+    pub fn trail(&self, user: &UserId) -> Vec<(String, String, String)> {
+        self.object(&ObjectName::user(user))
+            .audit
+            .iter()
+            .map(|row| (row.action.clone(), row.result.clone(), row.actor.clone()))
+            .collect()
+    }
+
+    /// Whether anything at all is stored under `object`.
+    pub fn holds(&self, object: &ObjectName) -> bool {
+        self.objects.borrow().get(object).is_some_and(|object| {
+            !(object.statuses.is_empty()
+                && object.used_states.is_empty()
+                && object.audit.is_empty()
+                && object.links.is_empty())
+        })
+    }
+
+    /// Sets a stored status directly, without an audit row (test setup).
+    pub fn seed(&self, user: &UserId, source: &str, status: healthlink_shared::ConnectionStatus) {
+        let mut objects = self.objects.borrow_mut();
+        let object = objects.entry(ObjectName::user(user)).or_default();
+        object.statuses.retain(|row| row.source != source);
+        object.statuses.push(StoredStatus {
+            source: source.to_owned(),
+            status,
+            updated_at_ms: 0,
+            error: None,
+        });
+    }
+
+    fn object(&self, name: &ObjectName) -> Object {
+        self.objects.borrow().get(name).cloned().unwrap_or_default()
+    }
+
+    /// Logs the call and decides whether it fails.
+    fn call(&self, op: Op, object: &ObjectName) -> Result<(), StoreError> {
+        self.log.borrow_mut().push((op, object.clone()));
+        let mut failures = self.failures.borrow_mut();
+        let mut failed = false;
+        failures.retain_mut(|(failing, nth)| {
+            if *failing != op {
+                return true;
+            }
+            *nth -= 1;
+            if *nth == 0 {
+                failed = true;
+                return false;
+            }
+            true
+        });
+        if failed { Err(StoreError) } else { Ok(()) }
+    }
+
+    fn apply(&self, object: &mut Object, change: &Change) {
+        if let Some(status) = change.status {
+            object.statuses.retain(|row| row.source != change.source);
+            object.statuses.push(StoredStatus {
+                source: change.source.clone(),
+                status,
+                updated_at_ms: change.at_ms,
+                error: change.error.clone(),
+            });
+        }
+        let mut next = self.next_audit_id.borrow_mut();
+        *next += 1;
+        object.audit.push(AuditRow {
+            id: *next,
+            at_ms: change.at_ms,
+            actor: change.actor.as_str().to_owned(),
+            user_id: change.user_id.clone(),
+            source: change.source.clone(),
+            action: change.action.as_str().to_owned(),
+            result: change.result.as_str().to_owned(),
+            aggregator: change.aggregator.clone(),
+        });
+    }
+}
+
+impl UserStore for MemoryStore {
+    async fn statuses(&self, user: &UserId) -> Result<Vec<StoredStatus>, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::Statuses, &name)?;
+        Ok(self.object(&name).statuses)
+    }
+
+    async fn record(
+        &self,
+        user: &UserId,
+        changes: Vec<Change>,
+        rule: RecordRule,
+    ) -> Result<usize, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::Record, &name)?;
+        let mut objects = self.objects.borrow_mut();
+        let object = objects.entry(name).or_default();
+        let changes = match rule {
+            RecordRule::Always => changes,
+            RecordRule::OnlyIfChanged => changes_to_apply(&object.statuses, changes),
+        };
+        for change in &changes {
+            self.apply(object, change);
+        }
+        Ok(changes.len())
+    }
+
+    async fn consume_and_record(
+        &self,
+        user: &UserId,
+        nonce: &str,
+        expires_at_ms: i64,
+        change: Change,
+    ) -> Result<Consumed, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::Consume, &name)?;
+        let mut objects = self.objects.borrow_mut();
+        let object = objects.entry(name).or_default();
+        object
+            .used_states
+            .retain(|_, expires| *expires >= change.at_ms);
+        if object.used_states.contains_key(nonce) {
+            return Ok(Consumed::AlreadyUsed);
+        }
+        object.used_states.insert(nonce.to_owned(), expires_at_ms);
+        self.apply(object, &change);
+        Ok(Consumed::Recorded)
+    }
+
+    async fn audit(
+        &self,
+        user: &UserId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::Audit, &name)?;
+        Ok(self
+            .object(&name)
+            .audit
+            .into_iter()
+            .rev()
+            .filter(|row| before.is_none_or(|before| row.id < before))
+            .take(limit as usize)
+            .collect())
+    }
+
+    async fn link(&self, object: &ObjectName, name: &str) -> Result<Option<String>, StoreError> {
+        self.call(Op::Link, object)?;
+        Ok(self.object(object).links.get(name).cloned())
+    }
+
+    async fn set_link(
+        &self,
+        object: &ObjectName,
+        name: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        self.call(Op::SetLink, object)?;
+        self.objects
+            .borrow_mut()
+            .entry(object.clone())
+            .or_default()
+            .links
+            .insert(name.to_owned(), value.to_owned());
+        Ok(())
+    }
+
+    async fn erase(&self, object: &ObjectName) -> Result<(), StoreError> {
+        self.call(Op::Erase, object)?;
+        self.objects.borrow_mut().remove(object);
+        Ok(())
+    }
+}
