@@ -99,29 +99,40 @@ pub fn run() -> Result {
         number(&render, "interactive_p90_ms")
     );
 
-    step("Edge: GET /v1/connections vs a hello-world Worker (same workerd, same run)");
+    step("Edge: GET /v1/connections vs a hello-world and a floor Worker (same workerd, same run)");
     println!(
-        "{:<22} {:>12} {:>10} {:>10} {:>9}",
+        "{:<30} {:>12} {:>10} {:>10} {:>9}",
         "", "requests/s", "p50", "p99", "failed"
     );
-    for (label, key) in [
-        ("hello-world Worker", "hello_world"),
-        ("GET /v1/connections", "connections"),
-    ] {
-        let run = &overhead[key];
-        println!(
-            "{label:<22} {:>12.0} {:>7.2} ms {:>7.2} ms {:>9}",
-            number(run, "requests_per_second"),
-            number(run, "p50_ms"),
-            number(run, "p99_ms"),
-            run["failures"]
-        );
+    let rounds = overhead["rounds"].as_array().cloned().unwrap_or_default();
+    for (index, round) in rounds.iter().enumerate() {
+        for (label, key) in [
+            ("hello-world Worker", "hello_world"),
+            ("floor (Worker + DO row)", "floor"),
+            ("GET /v1/connections", "connections"),
+        ] {
+            let run = &round[key];
+            println!(
+                "{:<30} {:>12.0} {:>7.2} ms {:>7.2} ms {:>9}",
+                format!("{label}, round {}", index + 1),
+                number(run, "requests_per_second"),
+                number(run, "p50_ms"),
+                number(run, "p99_ms"),
+                run["failures"]
+            );
+        }
     }
     println!(
-        "throughput ratio (edge / hello world): {:.2}; p50 ratio {:.2}; {} concurrent clients",
+        "edge throughput as a share of the hello-world Worker's: {:.2}; of the floor's: {:.2} \
+         (mean of {} rounds); p50 ratio to hello world {:.2}; {} concurrent clients",
         number(&overhead, "throughput_ratio"),
+        number(&overhead, "floor_ratio"),
+        rounds.len(),
         number(&overhead, "p50_ratio"),
-        overhead["hello_world"]["concurrency"]
+        rounds
+            .first()
+            .map(|round| round["hello_world"]["concurrency"].clone())
+            .unwrap_or_default()
     );
 
     step("Fan-out: every source's status with 100 ms added to each aggregator call (ROOK)");

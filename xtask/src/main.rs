@@ -28,10 +28,13 @@ tasks:
   test    install what tests need, then fmt, clippy (host + wasm32), unit
           tests, release builds and the end-to-end suite (HTTP + browser)
   e2e [FILTER]
-          build and run only the end-to-end tests whose name contains FILTER
+          build and run only the end-to-end tests whose name contains FILTER;
+          a FILTER starting with bench_ runs those benchmarks instead (e.g.
+          bench_edge_overhead), with the baseline Workers, printing figures
   bench   build, then measure: widget size and render, edge vs a hello-world
-          Worker, fan-out, 60 s mixed load, schemathesis, fuzzing; prints a
-          table and writes target/bench.json
+          Worker and a floor Worker (one Durable Object read), fan-out, 60 s
+          mixed load, schemathesis, fuzzing; prints a table and writes
+          target/bench.json
   fuzz [SECONDS]
           run every fuzz target in fuzz/ for SECONDS each (default 30) on
           nightly; fails on the first crash, naming the saved input";

@@ -51,11 +51,17 @@ pub fn run() -> Result {
 
 /// `cargo xtask e2e [FILTER]`: builds and runs only the end-to-end tests
 /// (those whose name contains FILTER), for working on one of them.
+/// A FILTER starting with `bench_` runs those (ignored) benchmarks instead,
+/// with the baseline Workers they compare against; they print their figures.
 pub fn end_to_end_only(filter: Option<&str>) -> Result {
     let toolchain = Toolchain::ensure()?;
     ensure_chromium()?;
     build::all(&toolchain)?;
-    end_to_end(&toolchain, Suite::Tests, filter)
+    let which = match filter {
+        Some(filter) if filter.starts_with("bench_") => Suite::Benchmarks,
+        _ => Suite::Tests,
+    };
+    end_to_end(&toolchain, which, filter)
 }
 
 /// What to run of the end-to-end binary against the started edges.
@@ -63,8 +69,9 @@ pub fn end_to_end_only(filter: Option<&str>) -> Result {
 pub enum Suite {
     /// Every test.
     Tests,
-    /// Only the browser measurements `cargo xtask bench` reports (ignored
-    /// tests named `bench_*`); they write their figures under target/e2e/.
+    /// Only the measurements `cargo xtask bench` reports (ignored tests
+    /// named `bench_*`, or those matching the filter); they write their
+    /// figures under target/e2e/.
     Benchmarks,
 }
 
@@ -213,38 +220,44 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
         let recorder = Recorder::start(port, &artifacts.join(format!("sent-{}.bin", setup.name)))?;
         edges.push((setup.name, wrangler, log, recorder));
     }
-    // Benchmarks compare the edge with a hello-world Worker run by the
-    // same wrangler and workerd, started alongside.
-    let mut hello = match which {
-        Suite::Tests => None,
-        Suite::Benchmarks => {
+    // Benchmarks compare the edge with two baselines run by the same
+    // wrangler and workerd, started alongside: a hello-world Worker, and the
+    // platform's floor for a list read (a Worker forwarding to one SQLite
+    // Durable Object that answers one row as JSON).
+    let mut baselines = Vec::new();
+    if which == Suite::Benchmarks {
+        for (name, what) in [
+            ("hello", "hello-world baseline"),
+            ("floor", "Durable Object floor baseline"),
+        ] {
             let port = free_port()?;
             step(&format!(
-                "Starting wrangler dev (hello-world baseline) on 127.0.0.1:{port}"
+                "Starting wrangler dev ({what}) on 127.0.0.1:{port}"
             ));
-            Some(Wrangler::start(
+            let wrangler = Wrangler::start(
                 toolchain,
                 WranglerOptions {
                     config: Some(
                         root()
                             .join("bench")
-                            .join("hello-worker")
+                            .join(format!("{name}-worker"))
                             .join("wrangler.toml"),
                     ),
                     port,
                     inspector_port: Some(free_port()?),
                     vars: vec![],
                     env_file: None,
-                    persist_dir: artifacts.join("wrangler-state-hello"),
+                    persist_dir: artifacts.join(format!("wrangler-state-{name}")),
                     fresh_state: true,
-                    log_file: Some(artifacts.join("wrangler-hello.log")),
+                    log_file: Some(artifacts.join(format!("wrangler-{name}.log"))),
                     own_process_group: true,
                 },
-            )?)
+            )?;
+            baselines.push((name, wrangler));
         }
-    };
-    if let Some(hello) = &mut hello {
-        hello.wait_ready(Duration::from_secs(90), &[200])?;
+    }
+    for (_, baseline) in &mut baselines {
+        baseline.wait_ready(Duration::from_secs(90), &[200])?;
     }
     for (name, wrangler, _, _) in &mut edges {
         // A misconfigured edge is up when /healthz says what is missing.
@@ -268,7 +281,7 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
             "--ignored",
             "--nocapture",
             "--test-threads=1",
-            "bench_",
+            filter.unwrap_or("bench_"),
         ]),
     };
     suite
@@ -289,19 +302,23 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
         .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)
         .env("HEALTHLINK_CHROMEDRIVER", CHROMEDRIVER)
         .env("HEALTHLINK_SCHEMATHESIS", &schemathesis);
-    if let Some(hello) = &hello {
+    if which == Suite::Benchmarks {
         let direct = edges
             .iter()
             .find(|(name, _, _, _)| *name == "sandbox")
             .map(|(_, wrangler, _, _)| wrangler.base_url.clone())
             .unwrap_or_default();
-        suite
-            .env("HEALTHLINK_HELLO_URL", &hello.base_url)
-            .env("HEALTHLINK_EDGE_DIRECT_URL", direct);
+        suite.env("HEALTHLINK_EDGE_DIRECT_URL", direct);
+        for (name, baseline) in &baselines {
+            suite.env(
+                format!("HEALTHLINK_{}_URL", name.to_uppercase()),
+                &baseline.base_url,
+            );
+        }
     }
     let result = exec(&mut suite);
-    if let Some(hello) = &mut hello {
-        hello.stop();
+    for (_, baseline) in &mut baselines {
+        baseline.stop();
     }
     let mut tails = String::new();
     for (_, wrangler, _, _) in &mut edges {
