@@ -35,6 +35,9 @@ pub fn status_list(
                 phone_link: phone_link
                     .filter(|_| source.kind == SourceKind::Mobile)
                     .map(|template| template.replace("{source}", source.id)),
+                pending: row
+                    .filter(|row| row.status == ConnectionStatus::Pending)
+                    .and_then(|row| row.pending),
             }
         })
         .collect();
@@ -91,6 +94,7 @@ mod tests {
             status,
             updated_at_ms: 0,
             error: Some("Garmin is not answering.".into()),
+            pending: None,
         }
     }
 

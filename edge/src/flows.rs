@@ -4,7 +4,7 @@
 
 use healthlink_shared::{
     AuditResult, ConnectRequest, ConnectionStatus, Flow, FlowAction, FlowOutcome, FlowResult,
-    SourceInfo, SourceKind,
+    SourceInfo, SourceKind, is_flow_nonce,
 };
 use url::Url;
 
@@ -55,6 +55,13 @@ pub fn plan_connect(
                 check_return_url(candidate, &config.return_urls)
                     .ok_or(ApiError::ReturnUrlNotAllowed)?;
             }
+            if let Some(nonce) = request.nonce.as_deref()
+                && !is_flow_nonce(nonce)
+            {
+                return Err(ApiError::invalid(
+                    "nonce must be 16 to 64 characters of A–Z a–z 0–9 - _.",
+                ));
+            }
             // The result is posted to exactly the page that asked.
             let origin =
                 origin
@@ -75,6 +82,10 @@ pub fn plan_connect(
         o: opener_origin,
         act: session.actor(),
         n: nonce,
+        pn: match request.flow {
+            Flow::Popup => request.nonce.clone(),
+            Flow::Redirect => None,
+        },
         exp: now + STATE_TTL_SECONDS,
     })
 }
@@ -183,6 +194,7 @@ mod tests {
             &ConnectRequest {
                 flow,
                 return_url: return_url.map(str::to_owned),
+                nonce: Some("widget-nonce-0123456789".into()),
             },
             &session(),
             find_source(source).unwrap(),
@@ -225,6 +237,7 @@ mod tests {
     fn popup_binds_the_opener_origin_and_phones_are_refused() {
         let state = plan(Flow::Popup, None, "oura").unwrap();
         assert_eq!(state.o.as_deref(), Some("https://app.example.com"));
+        assert_eq!(state.pn.as_deref(), Some("widget-nonce-0123456789"));
         assert_eq!(state.r, None);
         assert_eq!(
             plan(Flow::Popup, None, "apple_health"),

@@ -45,9 +45,11 @@ pub fn popup_result_page(
     outcome: &FlowOutcome,
     source: &SourceInfo,
     opener_origin: &str,
+    nonce: Option<&str>,
 ) -> String {
     let message = serde_json::to_string(&PopupMessage {
         healthlink: outcome.clone(),
+        nonce: nonce.map(str::to_owned),
     })
     .expect("outcome serializes");
     let heading = result_heading(source.name, outcome.action, outcome.result);
@@ -139,7 +141,7 @@ mod tests {
             action: FlowAction::Connect,
             result: FlowResult::Cancelled,
         };
-        let html = popup_result_page(&outcome, source, "https://app.example.com");
+        let html = popup_result_page(&outcome, source, "https://app.example.com", None);
         assert!(html.contains("data-target-origin=\"https://app.example.com\""));
         assert!(html.contains(
             "data-message=\"{&quot;healthlink&quot;:{&quot;source&quot;:&quot;oura&quot;,\

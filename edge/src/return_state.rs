@@ -31,6 +31,10 @@ pub struct ReturnState {
     pub act: AuditActor,
     /// Random, unique per flow; what single-use is checked against.
     pub n: String,
+    /// Popup flows: the widget's own nonce for the flow, posted back with
+    /// the result so the widget knows the answer is to its question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pn: Option<String>,
     pub exp: i64,
 }
 
@@ -67,6 +71,7 @@ mod tests {
             r: Some("https://app.example.com/settings".into()),
             o: None,
             act: AuditActor::User,
+            pn: None,
             n: "nonce-1".into(),
             exp: 2_000,
         }

@@ -5,7 +5,9 @@
 //! These types cross the Worker → Durable Object boundary as JSON, so they are
 //! serializable; they are internal to the edge and never sent to clients.
 
-use healthlink_shared::{AuditAction, AuditActor, AuditEntry, AuditResult, ConnectionStatus};
+use healthlink_shared::{
+    AuditAction, AuditActor, AuditEntry, AuditResult, ConnectionStatus, FlowAction,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::time::rfc3339_from_unix_ms;
@@ -37,6 +39,10 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE TABLE IF NOT EXISTS links (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending_actions (
+    source TEXT PRIMARY KEY,
+    action TEXT NOT NULL
 );
 ";
 
@@ -79,6 +85,9 @@ pub struct StoredStatus {
     pub status: ConnectionStatus,
     pub updated_at_ms: i64,
     pub error: Option<String>,
+    /// With status `pending`: the action the aggregator has yet to confirm.
+    #[serde(default)]
+    pub pending: Option<FlowAction>,
 }
 
 /// A change to one source, always recorded together with its audit row.
@@ -95,6 +104,16 @@ pub struct Change {
     pub action: AuditAction,
     pub result: AuditResult,
     pub aggregator: String,
+}
+
+/// What a change to `pending` waits for: the aggregator's confirmation of
+/// the connect or disconnect that caused it.
+pub fn pending_action(change: &Change) -> Option<FlowAction> {
+    match (change.status, change.action) {
+        (Some(ConnectionStatus::Pending), AuditAction::Connect) => Some(FlowAction::Connect),
+        (Some(ConnectionStatus::Pending), AuditAction::Disconnect) => Some(FlowAction::Disconnect),
+        _ => None,
+    }
 }
 
 /// Which changes of a batch to apply. Retried webhooks and concurrent
@@ -238,6 +257,7 @@ mod tests {
             status,
             updated_at_ms: 0,
             error: None,
+            pending: None,
         }
     }
 

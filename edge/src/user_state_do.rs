@@ -1,10 +1,11 @@
 //! The per-user Durable Object (SQLite storage) and the Worker's client for
 //! it, the [`UserStore`] the handlers use. A Durable Object handles one
-//! request at a time and every command here runs synchronously against SQLite (no `await` between its statements), so
-//! read-modify-write sequences cannot interleave, and the runtime commits all
+//! request at a time and every command here runs synchronously against
+//! SQLite (no `await` between its statements), so read-modify-write sequences cannot interleave, and the runtime commits all
 //! writes made without an intervening `await` atomically: concurrent requests
 //! for one user never lose an update, and a command applies whole or not at all.
 
+use healthlink_shared::FlowAction;
 use worker::{
     DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, SqlStorage,
     SqlStorageValue, State, durable_object,
@@ -14,7 +15,7 @@ use crate::error::ApiError;
 use crate::user_id::UserId;
 use crate::user_state::{
     AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule, SCHEMA, StoredStatus, UserStateCommand,
-    UserStateReply, changes_to_apply,
+    UserStateReply, changes_to_apply, pending_action,
 };
 use crate::user_store::{Consumed, StoreError, UserStore};
 
@@ -91,6 +92,7 @@ struct StatusRow {
     status: String,
     updated_at_ms: i64,
     error: Option<String>,
+    pending: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -116,7 +118,8 @@ impl UserState {
         let rows: Vec<StatusRow> = self
             .sql
             .exec(
-                "SELECT source, status, updated_at_ms, error FROM source_status",
+                "SELECT s.source, s.status, s.updated_at_ms, s.error, p.action AS pending
+                 FROM source_status s LEFT JOIN pending_actions p ON p.source = s.source",
                 None,
             )?
             .to_array()?;
@@ -131,6 +134,7 @@ impl UserState {
                     status,
                     updated_at_ms: row.updated_at_ms,
                     error: row.error,
+                    pending: row.pending.as_deref().and_then(FlowAction::parse),
                 })
             })
             .collect())
@@ -155,6 +159,17 @@ impl UserState {
                         .map_or(SqlStorageValue::Null, SqlStorageValue::from),
                 ],
             )?;
+            match pending_action(change) {
+                Some(action) => self.sql.exec(
+                    "INSERT INTO pending_actions (source, action) VALUES (?, ?)
+                     ON CONFLICT (source) DO UPDATE SET action = excluded.action",
+                    vec![change.source.as_str().into(), action.as_str().into()],
+                )?,
+                None => self.sql.exec(
+                    "DELETE FROM pending_actions WHERE source = ?",
+                    vec![change.source.as_str().into()],
+                )?,
+            };
         }
         self.sql.exec(
             "INSERT INTO audit (at_ms, actor, user_id, source, action, result, aggregator)

@@ -63,6 +63,10 @@ pub struct SourceConnection {
     /// the edge has one configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_link: Option<String>,
+    /// With `status` `pending`: what the aggregator has yet to confirm — a
+    /// `connect` ("Finishing connection…") or a `disconnect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<crate::flows::FlowAction>,
 }
 
 /// Body of `GET /v1/connections`.
@@ -104,6 +108,7 @@ mod tests {
             updated_at: None,
             error: None,
             phone_link: None,
+            pending: None,
         };
         assert_eq!(
             serde_json::to_string(&entry).unwrap(),

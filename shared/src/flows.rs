@@ -25,6 +25,19 @@ pub struct ConnectRequest {
     /// Defaults to the session's `return_url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// Popup flows: a random value the widget chose for this flow. The
+    /// result page posts it back with the outcome, so the widget accepts
+    /// only the answer to the flow it started. See [`is_flow_nonce`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
+/// A flow nonce: 16 to 64 characters of `A–Z a–z 0–9 - _`.
+pub fn is_flow_nonce(value: &str) -> bool {
+    (16..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Answer to a connect request: the URL the browser opens.
@@ -106,4 +119,7 @@ pub struct FlowOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PopupMessage {
     pub healthlink: FlowOutcome,
+    /// The flow's nonce from the connect request, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }

@@ -16,7 +16,7 @@ pub use catalog::{CATALOG, SourceInfo, SourceKind, find_source};
 pub use connections::{ConnectionStatus, ConnectionsResponse, SourceConnection};
 pub use flows::{
     ConnectRequest, ConnectResponse, DisconnectResponse, Flow, FlowAction, FlowOutcome, FlowResult,
-    PopupMessage,
+    PopupMessage, is_flow_nonce,
 };
 pub use problem::Problem;
 pub use session::{CreateSessionRequest, Scope, SessionResponse};

@@ -59,6 +59,10 @@ fn source_connection(entry: &JsValue) -> Option<SourceConnection> {
         updated_at: optional_text(entry, "updated_at").ok()?,
         error: optional_text(entry, "error").ok()?,
         phone_link: optional_text(entry, "phone_link").ok()?,
+        pending: match optional_text(entry, "pending").ok()? {
+            Some(action) => Some(FlowAction::parse(&action)?),
+            None => None,
+        },
     })
 }
 

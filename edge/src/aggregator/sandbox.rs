@@ -210,6 +210,7 @@ mod tests {
             status: ConnectionStatus::Connected,
             updated_at_ms: 0,
             error: None,
+            pending: None,
         }];
         assert_eq!(block_on(sandbox.statuses(&user("alice"), &known)), Ok(None));
         assert_eq!(

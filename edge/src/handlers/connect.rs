@@ -105,9 +105,12 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         }
         Ok(match return_target(&state, &outcome)? {
             ReturnTarget::Redirect(location) => Reply::see_other(location),
-            ReturnTarget::Popup { opener_origin } => {
-                Reply::html(popup_result_page(&outcome, source, &opener_origin))
-            }
+            ReturnTarget::Popup { opener_origin } => Reply::html(popup_result_page(
+                &outcome,
+                source,
+                &opener_origin,
+                state.pn.as_deref(),
+            )),
         })
     }
 

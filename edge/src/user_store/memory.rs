@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use super::{Consumed, StoreError, UserStore};
 use crate::user_id::UserId;
-use crate::user_state::{AuditRow, Change, ObjectName, RecordRule, StoredStatus, changes_to_apply};
+use crate::user_state::{
+    AuditRow, Change, ObjectName, RecordRule, StoredStatus, changes_to_apply, pending_action,
+};
 
 /// The store's operations, for injecting failures and reading the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +87,7 @@ impl MemoryStore {
             status,
             updated_at_ms: 0,
             error: None,
+            pending: None,
         });
     }
 
@@ -119,6 +122,7 @@ impl MemoryStore {
                 status,
                 updated_at_ms: change.at_ms,
                 error: change.error.clone(),
+                pending: pending_action(change),
             });
         }
         let mut next = self.next_audit_id.borrow_mut();

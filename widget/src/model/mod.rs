@@ -508,6 +508,7 @@ mod tests {
             updated_at: None,
             error: None,
             phone_link: None,
+            pending: None,
         }
     }
 

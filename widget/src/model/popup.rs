@@ -108,6 +108,7 @@ mod tests {
             updated_at: None,
             error: None,
             phone_link: None,
+            pending: None,
         };
         PopupFlow::new(oura, EDGE)
     }
