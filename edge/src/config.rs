@@ -1,4 +1,4 @@
-//! The operator's configuration, parsed once per request from the Worker
+//! The operator's configuration, parsed once per isolate from the Worker
 //! environment into typed fields.
 //!
 //! Nothing outside this module reads binding names. Parsing takes a lookup
@@ -17,6 +17,8 @@ pub const VAR_UPSTREAM_TIMEOUT_MS: &str = "HEALTHLINK_UPSTREAM_TIMEOUT_MS";
 /// Where phone-only sources are connected: a link into the host's mobile app,
 /// with `{source}` standing for the source id.
 pub const VAR_PHONE_LINK: &str = "HEALTHLINK_PHONE_LINK";
+/// `true` turns on the demo page and its session route (sandbox only).
+pub const VAR_DEMO: &str = "HEALTHLINK_DEMO";
 pub const SECRET_API_KEY: &str = "HEALTHLINK_API_KEY";
 pub const SECRET_SIGNING_KEY: &str = "HEALTHLINK_SIGNING_KEY";
 
@@ -27,11 +29,15 @@ pub const SECRET_THRYVE_PASSWORD: &str = "THRYVE_PASSWORD";
 pub const SECRET_THRYVE_AUTH_ID: &str = "THRYVE_AUTH_ID";
 pub const SECRET_THRYVE_AUTH_SECRET: &str = "THRYVE_AUTH_SECRET";
 pub const SECRET_THRYVE_WEBHOOK_SECRET: &str = "THRYVE_WEBHOOK_SECRET";
+/// During a rotation: the secret being replaced, still accepted.
+pub const SECRET_THRYVE_WEBHOOK_SECRET_PREVIOUS: &str = "THRYVE_WEBHOOK_SECRET_PREVIOUS";
 
 pub const VAR_ROOK_API_BASE: &str = "ROOK_API_BASE";
 pub const SECRET_ROOK_CLIENT_UUID: &str = "ROOK_CLIENT_UUID";
 pub const SECRET_ROOK_SECRET_KEY: &str = "ROOK_SECRET_KEY";
 pub const SECRET_ROOK_WEBHOOK_SECRET: &str = "ROOK_WEBHOOK_SECRET";
+/// During a rotation: the secret being replaced, still accepted.
+pub const SECRET_ROOK_WEBHOOK_SECRET_PREVIOUS: &str = "ROOK_WEBHOOK_SECRET_PREVIOUS";
 
 const DEFAULT_THRYVE_API_BASE: &str = "https://api.thryve.de";
 const DEFAULT_THRYVE_SERVICE_BASE: &str = "https://service2.und-gesund.de";
@@ -85,6 +91,8 @@ pub struct ThryveConfig {
     pub auth_secret: String,
     /// What Thryve sends (as a Bearer token) with each webhook.
     pub webhook_secret: String,
+    /// The secret being rotated out, accepted too while it is set.
+    pub previous_webhook_secret: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -95,6 +103,8 @@ pub struct RookConfig {
     pub secret_key: String,
     /// What ROOK sends (as a Bearer token) with each webhook.
     pub webhook_secret: String,
+    /// The secret being rotated out, accepted too while it is set.
+    pub previous_webhook_secret: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -111,6 +121,9 @@ pub struct Config {
     /// Deep link into the host's mobile app for phone-only sources, with
     /// `{source}` for the source id; the widget shows it as a QR code.
     pub phone_link: Option<String>,
+    /// The demo page and its keyless session route (only ever with the
+    /// sandbox; see [`Config::demo_enabled`]).
+    pub demo: bool,
     /// Bearer key of the host's backend for the server-to-server API.
     pub api_key: String,
     /// HMAC key for session tokens and return states.
@@ -127,6 +140,7 @@ impl std::fmt::Debug for Config {
             .field("app_name", &self.app_name)
             .field("upstream_timeout_ms", &self.upstream_timeout_ms)
             .field("phone_link", &self.phone_link)
+            .field("demo", &self.demo)
             .finish_non_exhaustive()
     }
 }
@@ -191,6 +205,16 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
         String::new()
     }
 
+    /// An optional secret: absent or empty is `None`; present, it must be
+    /// as long as a required one.
+    fn optional_secret(&mut self, name: &str, min_len: usize) -> Option<String> {
+        match (self.lookup)(name) {
+            None => None,
+            Some(value) if value.is_empty() => None,
+            Some(_) => Some(self.secret(name, min_len)).filter(|value| !value.is_empty()),
+        }
+    }
+
     /// An aggregator's base URL: https, or http on loopback only (tests and
     /// local emulators) so credentials never cross a network in the clear.
     fn base_url(&mut self, name: &str, default: &str) -> String {
@@ -202,7 +226,7 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
             Some(base) => base,
             None => {
                 self.problem(format!(
-                    "{name} is {value:?}, which is not a base URL like https://api.example.com \
+                    "{name} is not a base URL like https://api.example.com \
                      (https, or http on 127.0.0.1/localhost; no query, fragment or credentials)."
                 ));
                 String::new()
@@ -260,7 +284,16 @@ impl Config {
         };
         let requested = (reader.lookup)(VAR_AGGREGATOR).map(|value| value.trim().to_owned());
         let aggregator = match requested.as_deref() {
-            None | Some("" | "sandbox") => Some(AggregatorConfig::Sandbox),
+            // No default: an edge deployed without a choice must not come up
+            // as the sandbox, which takes the browser's word for everything.
+            None | Some("") => {
+                reader.problem(format!(
+                    "{VAR_AGGREGATOR} is not set; use \"thryve\" or \"rook\" \
+                     (or \"sandbox\" for local development)."
+                ));
+                None
+            }
+            Some("sandbox") => Some(AggregatorConfig::Sandbox),
             Some("thryve") => Some(AggregatorConfig::Thryve(ThryveConfig {
                 api_base: reader.base_url(VAR_THRYVE_API_BASE, DEFAULT_THRYVE_API_BASE),
                 service_base: reader.base_url(VAR_THRYVE_SERVICE_BASE, DEFAULT_THRYVE_SERVICE_BASE),
@@ -269,37 +302,46 @@ impl Config {
                 auth_id: reader.secret(SECRET_THRYVE_AUTH_ID, 1),
                 auth_secret: reader.secret(SECRET_THRYVE_AUTH_SECRET, 1),
                 webhook_secret: reader.secret(SECRET_THRYVE_WEBHOOK_SECRET, MIN_WEBHOOK_SECRET_LEN),
+                previous_webhook_secret: reader.optional_secret(
+                    SECRET_THRYVE_WEBHOOK_SECRET_PREVIOUS,
+                    MIN_WEBHOOK_SECRET_LEN,
+                ),
             })),
             Some("rook") => Some(AggregatorConfig::Rook(RookConfig {
                 api_base: reader.base_url(VAR_ROOK_API_BASE, DEFAULT_ROOK_API_BASE),
                 client_uuid: reader.secret(SECRET_ROOK_CLIENT_UUID, 1),
                 secret_key: reader.secret(SECRET_ROOK_SECRET_KEY, 1),
                 webhook_secret: reader.secret(SECRET_ROOK_WEBHOOK_SECRET, MIN_WEBHOOK_SECRET_LEN),
+                previous_webhook_secret: reader
+                    .optional_secret(SECRET_ROOK_WEBHOOK_SECRET_PREVIOUS, MIN_WEBHOOK_SECRET_LEN),
             })),
-            Some(other) => {
+            Some(_) => {
                 reader.problem(format!(
-                    "{VAR_AGGREGATOR} is {other:?}; use \"sandbox\", \"thryve\" or \"rook\"."
+                    "{VAR_AGGREGATOR} names no aggregator this edge knows; use \"thryve\", \
+                     \"rook\" or \"sandbox\"."
                 ));
                 None
             }
         };
         let mut allowed_origins = Vec::new();
-        for entry in reader.list(VAR_ALLOWED_ORIGINS) {
-            match normalize_origin(&entry) {
+        for (position, entry) in reader.list(VAR_ALLOWED_ORIGINS).iter().enumerate() {
+            match normalize_origin(entry) {
                 Some(origin) => allowed_origins.push(origin),
                 None => reader.problem(format!(
-                    "{VAR_ALLOWED_ORIGINS} has {entry:?}, which is not an origin \
-                     like https://app.example.com (scheme, host and optional port; no path)."
+                    "Entry {} of {VAR_ALLOWED_ORIGINS} is not an origin like \
+                     https://app.example.com (scheme, host and optional port; no path).",
+                    position + 1
                 )),
             }
         }
         let mut return_urls = Vec::new();
-        for entry in reader.list(VAR_RETURN_URLS) {
-            match AllowedReturnUrl::parse(&entry) {
+        for (position, entry) in reader.list(VAR_RETURN_URLS).iter().enumerate() {
+            match AllowedReturnUrl::parse(entry) {
                 Some(url) => return_urls.push(url),
                 None => reader.problem(format!(
-                    "{VAR_RETURN_URLS} has {entry:?}, which is not a plain http(s) URL \
-                     like https://app.example.com/settings (no wildcards, query or fragment)."
+                    "Entry {} of {VAR_RETURN_URLS} is not a plain http(s) URL like \
+                     https://app.example.com/settings (no wildcards, query or fragment).",
+                    position + 1
                 )),
             }
         }
@@ -316,8 +358,8 @@ impl Config {
                 Ok(ms) if (100..=MAX_UPSTREAM_TIMEOUT_MS).contains(&ms) => ms,
                 _ => {
                     reader.problem(format!(
-                        "{VAR_UPSTREAM_TIMEOUT_MS} is {value:?}; use milliseconds \
-                         from 100 to {MAX_UPSTREAM_TIMEOUT_MS}."
+                        "{VAR_UPSTREAM_TIMEOUT_MS} must be milliseconds from 100 to \
+                         {MAX_UPSTREAM_TIMEOUT_MS}."
                     ));
                     MAX_UPSTREAM_TIMEOUT_MS
                 }
@@ -331,11 +373,29 @@ impl Config {
                     return Some(value);
                 }
                 reader.problem(format!(
-                    "{VAR_PHONE_LINK} is {value:?}; use an https:// link or an app link \
-                     like myapp://connect/{{source}} ({{source}} is replaced by the source id)."
+                    "{VAR_PHONE_LINK} is not a link the widget may show; use an https:// link \
+                     or an app link like myapp://connect/{{source}} ({{source}} is replaced by \
+                     the source id)."
                 ));
                 None
             });
+        let demo = match (reader.lookup)(VAR_DEMO)
+            .map(|value| value.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("" | "false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(_) => {
+                reader.problem(format!("{VAR_DEMO} must be true or false."));
+                false
+            }
+        };
+        if demo && !matches!(aggregator, Some(AggregatorConfig::Sandbox) | None) {
+            reader.problem(format!(
+                "{VAR_DEMO} is on, but the demo runs only on the sandbox; unset {VAR_DEMO} \
+                 on an edge that talks to a real aggregator."
+            ));
+        }
         let api_key = reader.secret(SECRET_API_KEY, MIN_API_KEY_LEN);
         let signing_key = reader.secret(SECRET_SIGNING_KEY, MIN_SIGNING_KEY_LEN);
         match aggregator {
@@ -346,6 +406,7 @@ impl Config {
                 app_name,
                 upstream_timeout_ms,
                 phone_link,
+                demo,
                 api_key,
                 signing_key,
             }),
@@ -356,9 +417,16 @@ impl Config {
         }
     }
 
-    /// Whether the demo's session route is served. Only with the sandbox:
-    /// it mints sessions without the API key, for a fixed demo user.
+    /// Whether the demo page and its session route are served: only when
+    /// asked for, and only with the sandbox. The route mints sessions
+    /// without the API key, for a fixed demo user.
     pub fn demo_enabled(&self) -> bool {
+        self.demo && self.aggregator == AggregatorConfig::Sandbox
+    }
+
+    /// Whether the sandbox's consent page is served: only when the sandbox
+    /// is the aggregator (its Allow button is taken at its word).
+    pub fn sandbox_enabled(&self) -> bool {
         self.aggregator == AggregatorConfig::Sandbox
     }
 }
@@ -370,6 +438,8 @@ pub mod tests {
     pub const TEST_API_KEY: &str = "test-api-key-0123456789abcdef";
     pub const TEST_SIGNING_KEY: &str = "test-signing-key-0123456789abcdef0123456789";
 
+    /// Parses `pairs` plus the two keys, with the sandbox unless `pairs`
+    /// chooses (or unsets, with an empty value) the aggregator.
     pub fn parse(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::from_lookup(|name| {
             pairs
@@ -379,6 +449,7 @@ pub mod tests {
                 .or_else(|| match name {
                     SECRET_API_KEY => Some(TEST_API_KEY.to_owned()),
                     SECRET_SIGNING_KEY => Some(TEST_SIGNING_KEY.to_owned()),
+                    VAR_AGGREGATOR => Some("sandbox".to_owned()),
                     _ => None,
                 })
         })
@@ -397,6 +468,7 @@ pub mod tests {
             auth_id: "app".into(),
             auth_secret: "appsecret".into(),
             webhook_secret: TEST_WEBHOOK_SECRET.into(),
+            previous_webhook_secret: None,
         }
     }
 
@@ -407,6 +479,7 @@ pub mod tests {
             client_uuid: "client".into(),
             secret_key: "secret".into(),
             webhook_secret: TEST_WEBHOOK_SECRET.into(),
+            previous_webhook_secret: None,
         }
     }
 
@@ -416,18 +489,106 @@ pub mod tests {
             (VAR_ALLOWED_ORIGINS, "https://app.example.com"),
             (VAR_RETURN_URLS, "https://app.example.com/settings"),
             (VAR_APP_NAME, "Acme Health"),
+            (VAR_DEMO, "true"),
         ])
         .unwrap()
     }
 
     #[test]
-    fn defaults_to_the_sandbox_with_no_origins() {
+    fn the_sandbox_has_no_origins_and_no_demo_unless_asked() {
         let config = parse(&[]).unwrap();
         assert_eq!(config.aggregator, AggregatorConfig::Sandbox);
         assert_eq!(config.upstream_timeout_ms, MAX_UPSTREAM_TIMEOUT_MS);
         assert!(config.allowed_origins.is_empty() && config.return_urls.is_empty());
         assert_eq!(config.app_name, "This app");
-        assert!(config.demo_enabled());
+        assert!(config.sandbox_enabled());
+        assert!(!config.demo_enabled(), "the demo is off unless asked for");
+        for on in ["true", "1", " TRUE "] {
+            assert!(parse(&[(VAR_DEMO, on)]).unwrap().demo_enabled(), "{on:?}");
+        }
+        for off in ["false", "0", ""] {
+            assert!(
+                !parse(&[(VAR_DEMO, off)]).unwrap().demo_enabled(),
+                "{off:?}"
+            );
+        }
+        let error = parse(&[(VAR_DEMO, "yes please")]).unwrap_err().message();
+        assert!(
+            error.contains(VAR_DEMO) && !error.contains("please"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn no_aggregator_is_a_misconfiguration_never_the_sandbox() {
+        let unset = Config::from_lookup(|name| match name {
+            SECRET_API_KEY => Some(TEST_API_KEY.to_owned()),
+            SECRET_SIGNING_KEY => Some(TEST_SIGNING_KEY.to_owned()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert_eq!(unset.aggregator, None);
+        assert!(
+            unset.message().contains(VAR_AGGREGATOR),
+            "{}",
+            unset.message()
+        );
+        for value in ["", "  "] {
+            let error = parse(&[(VAR_AGGREGATOR, value)]).unwrap_err();
+            assert!(
+                error.message().contains("is not set"),
+                "{}",
+                error.message()
+            );
+        }
+        let unknown = parse(&[(VAR_AGGREGATOR, "terra-secret-name")]).unwrap_err();
+        assert!(
+            !unknown.message().contains("terra"),
+            "{}",
+            unknown.message()
+        );
+    }
+
+    #[test]
+    fn the_demo_never_runs_on_a_real_aggregator() {
+        let mut pairs = vec![(VAR_AGGREGATOR, "thryve"), (VAR_DEMO, "true")];
+        pairs.extend(THRYVE_SECRETS);
+        let error = parse(&pairs).unwrap_err();
+        assert_eq!(error.aggregator, Some("thryve"));
+        assert!(error.message().contains(VAR_DEMO), "{}", error.message());
+        pairs.retain(|(name, _)| *name != VAR_DEMO);
+        let config = parse(&pairs).unwrap();
+        assert!(!config.demo_enabled() && !config.sandbox_enabled());
+    }
+
+    #[test]
+    fn problems_name_the_variable_and_never_echo_its_value() {
+        let error = parse(&[
+            (VAR_THRYVE_API_BASE, "https://user:hunter2@api.example"),
+            (VAR_AGGREGATOR, "thryve"),
+            (
+                VAR_ALLOWED_ORIGINS,
+                "https://ok.example, https://a.example/secret-path",
+            ),
+            (VAR_RETURN_URLS, "https://app.example/*private*"),
+            (VAR_UPSTREAM_TIMEOUT_MS, "999999-token"),
+            (VAR_PHONE_LINK, "javascript:alert('pwned')"),
+        ])
+        .unwrap_err()
+        .message();
+        for name in [
+            VAR_THRYVE_API_BASE,
+            VAR_ALLOWED_ORIGINS,
+            VAR_RETURN_URLS,
+            VAR_UPSTREAM_TIMEOUT_MS,
+            VAR_PHONE_LINK,
+        ] {
+            assert!(error.contains(name), "{name}: {error}");
+        }
+        for value in ["hunter2", "secret-path", "private", "999999", "pwned"] {
+            assert!(!error.contains(value), "{value} echoed: {error}");
+        }
+        assert!(error.contains("Entry 2 of"), "{error}");
     }
 
     #[test]

@@ -27,6 +27,7 @@ impl HttpClient for FetchClient {
             init.with_method(match request.method {
                 HttpMethod::Get => worker::Method::Get,
                 HttpMethod::Post => worker::Method::Post,
+                HttpMethod::Delete => worker::Method::Delete,
             })
             .with_headers(headers)
             .with_redirect(RequestRedirect::Manual);

@@ -8,7 +8,7 @@ use healthlink_shared::{
 };
 use url::Url;
 
-use crate::aggregator::DisconnectOutcome;
+use crate::aggregator::{ConnectOutcome, DisconnectOutcome};
 use crate::config::Config;
 use crate::cors::normalize_origin;
 use crate::error::ApiError;
@@ -90,13 +90,26 @@ pub fn plan_connect(
     })
 }
 
-/// What a connect return means: the result to report and the status to
-/// record (`None`: leave as it was — a cancel changes nothing).
-pub fn connect_result(connected: Option<bool>) -> (FlowResult, Option<ConnectionStatus>) {
-    match connected {
-        Some(true) => (FlowResult::Connected, Some(ConnectionStatus::Connected)),
-        Some(false) => (FlowResult::Cancelled, None),
-        None => (FlowResult::Failed, None),
+/// What a connect return means: the result to report, the status to record
+/// (`None`: leave as it was — a cancel changes nothing) and the audit's
+/// result. A connection only the browser reports is `pending`, in the
+/// status and the audit, until the aggregator confirms it.
+pub fn connect_result(
+    outcome: ConnectOutcome,
+) -> (FlowResult, Option<ConnectionStatus>, AuditResult) {
+    match outcome {
+        ConnectOutcome::Connected => (
+            FlowResult::Connected,
+            Some(ConnectionStatus::Connected),
+            AuditResult::Connected,
+        ),
+        ConnectOutcome::Unconfirmed => (
+            FlowResult::Connected,
+            Some(ConnectionStatus::Pending),
+            AuditResult::Pending,
+        ),
+        ConnectOutcome::NotConnected => (FlowResult::Cancelled, None, AuditResult::Cancelled),
+        ConnectOutcome::Unknown => (FlowResult::Failed, None, AuditResult::Failed),
     }
 }
 
@@ -277,11 +290,30 @@ mod tests {
     #[test]
     fn outcomes() {
         assert_eq!(
-            connect_result(Some(true)),
-            (FlowResult::Connected, Some(ConnectionStatus::Connected))
+            connect_result(ConnectOutcome::Connected),
+            (
+                FlowResult::Connected,
+                Some(ConnectionStatus::Connected),
+                AuditResult::Connected
+            )
         );
-        assert_eq!(connect_result(Some(false)), (FlowResult::Cancelled, None));
-        assert_eq!(connect_result(None), (FlowResult::Failed, None));
+        assert_eq!(
+            connect_result(ConnectOutcome::Unconfirmed),
+            (
+                FlowResult::Connected,
+                Some(ConnectionStatus::Pending),
+                AuditResult::Pending
+            ),
+            "the browser's word alone is not a connection"
+        );
+        assert_eq!(
+            connect_result(ConnectOutcome::NotConnected),
+            (FlowResult::Cancelled, None, AuditResult::Cancelled)
+        );
+        assert_eq!(
+            connect_result(ConnectOutcome::Unknown),
+            (FlowResult::Failed, None, AuditResult::Failed)
+        );
         assert_eq!(
             disconnect_result(DisconnectOutcome::StillConnected),
             (None, AuditResult::Failed)

@@ -149,6 +149,7 @@ async fn fetch(mut req: Request, env: Env, worker_ctx: Context) -> worker::Resul
         }
     };
     let mut response = match result {
+        Ok(reply) if reply.static_asset => static_asset(&env, &req).await?,
         Ok(reply) => response(reply)?,
         Err(error) => problem_response(&error)?,
     };
@@ -239,6 +240,28 @@ fn response(reply: Reply) -> worker::Result<Response> {
         Some(body) => builder.fixed(body.text.into_bytes()),
         None => builder.empty(),
     })
+}
+
+/// Binding name of the Workers static assets; matches wrangler.toml.
+const ASSETS_BINDING: &str = "ASSETS";
+
+/// A static file the Worker runs first for (the demo page), fetched from the
+/// assets and copied into a response whose headers we may still set.
+async fn static_asset(env: &Env, req: &Request) -> worker::Result<Response> {
+    let mut fetched = env
+        .assets(ASSETS_BINDING)?
+        .fetch_request(req.clone()?)
+        .await?;
+    let headers = Headers::new();
+    for (name, value) in fetched.headers().entries() {
+        headers.set(&name, &value)?;
+    }
+    let status = fetched.status_code();
+    let body = fetched.bytes().await?;
+    Ok(Response::builder()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(body))
 }
 
 /// The one place an `ApiError` becomes an HTTP response.

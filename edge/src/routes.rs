@@ -35,6 +35,8 @@ pub enum Route {
     Return,
     SandboxConsent,
     DemoSession,
+    /// `/demo/…`: the demo page's static files, served only on a demo edge.
+    DemoPage,
 }
 
 pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
@@ -72,6 +74,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         ["v1", "users", user, "audit"] => (Route::UserAudit(UserId::parse(user)?), &["GET"]),
         ["sandbox", "connect"] => (Route::SandboxConsent, &["GET"]),
         ["demo", "session"] => (Route::DemoSession, &["POST"]),
+        ["demo", ..] => (Route::DemoPage, &["GET"]),
         _ => return Err(ApiError::NotFound),
     };
     let api = segments.first() == Some(&"v1");

@@ -18,6 +18,80 @@ pub fn rfc3339_from_unix_ms(unix_ms: i64) -> String {
     )
 }
 
+/// Reads `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` into Unix
+/// milliseconds; `None` for anything else.
+pub fn unix_ms_from_rfc3339(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = text.get(range)?;
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    if bytes.len() < 20
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || !matches!(bytes[10], b'T' | b't')
+        || bytes[13] != b':'
+        || bytes[16] != b':'
+    {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut rest = &text[19..];
+    let mut millis = 0;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let first3 = format!("{:0<3}", &fraction[..digits.min(3)]);
+        millis = first3.parse::<i64>().ok()?;
+        rest = &fraction[digits..];
+    }
+    let offset_minutes = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6 && rest.as_bytes()[3] == b':' => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let hours: i64 = rest[1..3].parse().ok()?;
+            let minutes: i64 = rest[4..6].parse().ok()?;
+            sign * (hours * 60 + minutes)
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    Some(
+        ((days * 86_400 + hour * 3600 + minute * 60 + second) - offset_minutes * 60) * 1000
+            + millis,
+    )
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (the inverse of
+/// `civil_from_days`, Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let month_index = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
@@ -49,5 +123,33 @@ mod tests {
         check(1_795_219_200_123, "2026-11-21T00:00:00.123Z");
         check(4_102_444_799_999, "2099-12-31T23:59:59.999Z");
         check(-1, "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn rfc3339_reads_back_what_it_writes_and_offsets() {
+        for ms in [0, 1_800_000_000_123, 951_782_400_000, -86_400_000] {
+            assert_eq!(
+                unix_ms_from_rfc3339(&rfc3339_from_unix_ms(ms)),
+                Some(ms),
+                "{ms}"
+            );
+        }
+        assert_eq!(
+            unix_ms_from_rfc3339("2026-11-21T11:00:00+01:00"),
+            unix_ms_from_rfc3339("2026-11-21T10:00:00Z")
+        );
+        assert_eq!(
+            unix_ms_from_rfc3339("2026-11-21T10:00:00.5Z"),
+            unix_ms_from_rfc3339("2026-11-21T10:00:00Z").map(|ms| ms + 500)
+        );
+        for bad in [
+            "",
+            "2026-11-21",
+            "2026-13-01T00:00:00Z",
+            "2026-11-21T10:00:00",
+            "yesterday",
+        ] {
+            assert_eq!(unix_ms_from_rfc3339(bad), None, "{bad}");
+        }
     }
 }

@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS pending_actions (
     source TEXT PRIMARY KEY,
     action TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tombstone (
+    erased_at_ms INTEGER NOT NULL
+);
 ";
 
 /// In a user's object: that user's Thryve `endUserId`.
@@ -90,6 +93,14 @@ pub struct StoredStatus {
     pub pending: Option<FlowAction>,
 }
 
+/// What a user's object holds about their connections.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserRecord {
+    pub statuses: Vec<StoredStatus>,
+    /// When the user was erased, if they were.
+    pub erased_at_ms: Option<i64>,
+}
+
 /// A change to one source, always recorded together with its audit row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
@@ -104,6 +115,28 @@ pub struct Change {
     pub action: AuditAction,
     pub result: AuditResult,
     pub aggregator: String,
+    /// When the aggregator says it happened (Unix ms), for events that
+    /// carry their own time: an event older than the last recorded change
+    /// of its source is stale and skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at_ms: Option<i64>,
+    /// When the authority for this change was granted (Unix ms): the
+    /// session's or return state's minting, or now for the backend. `None`
+    /// for the aggregator's own reports. After an erasure only authority
+    /// granted since may write ([`allowed_after_erasure`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized_at_ms: Option<i64>,
+}
+
+/// Whether `change` may be recorded for a user erased at `erased_at_ms`.
+/// Erasure must hold: no session minted before it, no return state issued
+/// before it and no late aggregator report may bring the record back. Fresh
+/// authority (a new session, the backend acting now) may: the user is back.
+pub fn allowed_after_erasure(erased_at_ms: Option<i64>, change: &Change) -> bool {
+    match erased_at_ms {
+        None => true,
+        Some(erased) => change.authorized_at_ms.is_some_and(|at| at > erased),
+    }
 }
 
 /// What a change to `pending` waits for: the aggregator's confirmation of
@@ -116,13 +149,59 @@ pub fn pending_action(change: &Change) -> Option<FlowAction> {
     }
 }
 
+/// A connect only the browser reported (`pending`) never takes back a
+/// connection the aggregator already confirmed: its webhook can overtake the
+/// browser. Then the change records the attempt and leaves the status.
+pub fn settle_unconfirmed(current: &[StoredStatus], change: Change) -> Change {
+    let confirmed = current
+        .iter()
+        .any(|row| row.source == change.source && row.status == ConnectionStatus::Connected);
+    if confirmed && pending_action(&change) == Some(FlowAction::Connect) {
+        Change {
+            status: None,
+            result: AuditResult::Connected,
+            ..change
+        }
+    } else {
+        change
+    }
+}
+
+/// Whether an event that carries its own time is older than what is already
+/// recorded for its source, and so must not overwrite it (a redelivery, or
+/// one overtaken by a later change). An event that confirms what is pending
+/// is never stale: it is what the pending status waits for, and the
+/// aggregator's clock may be behind ours.
+pub fn is_stale(current: &[StoredStatus], change: &Change) -> bool {
+    let Some(occurred) = change.occurred_at_ms else {
+        return false;
+    };
+    current
+        .iter()
+        .find(|row| row.source == change.source)
+        .is_some_and(|row| {
+            let confirms = row.status == ConnectionStatus::Pending
+                && row.pending
+                    == match change.status {
+                        Some(ConnectionStatus::Connected) => Some(FlowAction::Connect),
+                        Some(ConnectionStatus::Disconnected) => Some(FlowAction::Disconnect),
+                        _ => None,
+                    };
+            occurred < row.updated_at_ms && !confirms
+        })
+}
+
 /// Which changes of a batch to apply. Retried webhooks and concurrent
 /// reconciliations must record each transition once, so a change whose
-/// status is already the stored one is skipped whole (no audit row).
-/// Changes without a status (a failed attempt) are always recorded.
+/// status is already the stored one is skipped whole (no audit row), and so
+/// is a stale event ([`is_stale`]). Changes without a status (a failed
+/// attempt) are always recorded.
 pub fn changes_to_apply(current: &[StoredStatus], changes: Vec<Change>) -> Vec<Change> {
     let mut applied: Vec<Change> = Vec::with_capacity(changes.len());
     for change in changes {
+        if is_stale(current, &change) {
+            continue;
+        }
         let latest = applied
             .iter()
             .rev()
@@ -181,8 +260,11 @@ pub enum UserStateCommand {
         before: Option<i64>,
         limit: u32,
     },
-    /// Deletes everything stored for the user.
-    Erase,
+    /// Deletes everything stored for the user and leaves a tombstone
+    /// with the time.
+    Erase {
+        at_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +272,10 @@ pub enum UserStateCommand {
 pub enum UserStateReply {
     Statuses {
         statuses: Vec<StoredStatus>,
+        /// When the user was erased, if they were (a tombstone: no
+        /// personal data, only the time).
+        #[serde(default)]
+        erased_at_ms: Option<i64>,
     },
     Recorded,
     /// How many of the changes were applied.
@@ -200,10 +286,29 @@ pub enum UserStateReply {
         value: Option<String>,
     },
     StateAlreadyUsed,
+    /// The change was refused: the user was erased after its authority
+    /// was granted.
+    ErasedBefore,
     Audit {
         rows: Vec<AuditRow>,
     },
     Erased,
+}
+
+impl UserStateReply {
+    /// The reply's name, for logs (its content may name a user).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Statuses { .. } => "statuses",
+            Self::Recorded => "recorded",
+            Self::Applied { .. } => "applied",
+            Self::Link { .. } => "link",
+            Self::StateAlreadyUsed => "state_already_used",
+            Self::ErasedBefore => "erased_before",
+            Self::Audit { .. } => "audit",
+            Self::Erased => "erased",
+        }
+    }
 }
 
 /// The largest id storage can hand through JavaScript exactly (2^53 - 1).
@@ -272,7 +377,39 @@ mod tests {
             action: AuditAction::Reconcile,
             result: status.map_or(AuditResult::Failed, AuditResult::from),
             aggregator: "rook".into(),
+            occurred_at_ms: None,
+            authorized_at_ms: None,
         }
+    }
+
+    #[test]
+    fn a_stale_event_never_flips_a_newer_state() {
+        use ConnectionStatus::*;
+        let at = |status, updated_at_ms, pending| StoredStatus {
+            updated_at_ms,
+            pending,
+            ..stored("oura", status)
+        };
+        let event = |status, occurred| Change {
+            occurred_at_ms: Some(occurred),
+            ..change("oura", Some(status))
+        };
+        // Disconnected by the user at 2000; Thryve's connect event of 1000
+        // arrives late (a redelivery): it is older, so it is skipped.
+        let current = [at(Disconnected, 2000, None)];
+        assert!(is_stale(&current, &event(Connected, 1000)));
+        assert!(changes_to_apply(&current, vec![event(Connected, 1000)]).is_empty());
+        // A newer event applies; one without a time is judged by status only.
+        assert!(!is_stale(&current, &event(Connected, 3000)));
+        assert!(!is_stale(&current, &change("oura", Some(Connected))));
+        // The confirmation of a pending connect applies even when Thryve's
+        // clock says it happened before we recorded the pending state ...
+        let pending = [at(Pending, 2000, Some(FlowAction::Connect))];
+        assert!(!is_stale(&pending, &event(Connected, 1990)));
+        // ... but an old disconnect does not undo it.
+        assert!(is_stale(&pending, &event(Disconnected, 1500)));
+        // Never stored: nothing to be older than.
+        assert!(!is_stale(&[], &event(Connected, 1)));
     }
 
     #[test]
@@ -326,5 +463,27 @@ mod tests {
         ] {
             assert_eq!(audit_cursor(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn after_erasure_only_fresh_authority_writes() {
+        let with = |authorized_at_ms| Change {
+            authorized_at_ms,
+            ..change("oura", Some(ConnectionStatus::Connected))
+        };
+        assert!(allowed_after_erasure(None, &with(None)));
+        assert!(
+            !allowed_after_erasure(Some(5000), &with(None)),
+            "a late webhook"
+        );
+        assert!(
+            !allowed_after_erasure(Some(5000), &with(Some(4000))),
+            "an old session"
+        );
+        assert!(!allowed_after_erasure(Some(5000), &with(Some(5000))));
+        assert!(
+            allowed_after_erasure(Some(5000), &with(Some(5001))),
+            "a new session"
+        );
     }
 }

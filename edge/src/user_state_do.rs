@@ -14,8 +14,9 @@ use worker::{
 use crate::error::ApiError;
 use crate::user_id::UserId;
 use crate::user_state::{
-    AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule, SCHEMA, StoredStatus, UserStateCommand,
-    UserStateReply, changes_to_apply, pending_action,
+    AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule, SCHEMA, StoredStatus, UserRecord,
+    UserStateCommand, UserStateReply, allowed_after_erasure, changes_to_apply, pending_action,
+    settle_unconfirmed,
 };
 use crate::user_store::{Consumed, StoreError, UserStore};
 
@@ -43,12 +44,17 @@ impl DurableObject for UserState {
         let reply = match command {
             UserStateCommand::List => UserStateReply::Statuses {
                 statuses: self.statuses()?,
+                erased_at_ms: self.erased_at()?,
             },
             UserStateCommand::Record { changes, rule } => {
-                let changes = match rule {
+                let erased_at_ms = self.erased_at()?;
+                let changes: Vec<Change> = match rule {
                     RecordRule::Always => changes,
                     RecordRule::OnlyIfChanged => changes_to_apply(&self.statuses()?, changes),
-                };
+                }
+                .into_iter()
+                .filter(|change| allowed_after_erasure(erased_at_ms, change))
+                .collect();
                 for change in &changes {
                     self.apply(change)?;
                 }
@@ -75,10 +81,15 @@ impl DurableObject for UserState {
             UserStateCommand::Audit { before, limit } => UserStateReply::Audit {
                 rows: self.audit(before, limit)?,
             },
-            UserStateCommand::Erase => {
+            UserStateCommand::Erase { at_ms } => {
                 self.state.storage().delete_all().await?;
-                // The object lives on; recreate empty tables for later use.
+                // The object lives on; recreate empty tables for later use,
+                // and the tombstone that keeps old authority out.
                 self.sql.exec(SCHEMA, None)?;
+                self.sql.exec(
+                    "INSERT INTO tombstone (erased_at_ms) VALUES (?)",
+                    vec![SqlStorageValue::try_from_i64(at_ms)?],
+                )?;
                 UserStateReply::Erased
             }
         };
@@ -105,7 +116,23 @@ struct CountRow {
     n: i64,
 }
 
+#[derive(serde::Deserialize)]
+struct TombstoneRow {
+    erased_at_ms: i64,
+}
+
 impl UserState {
+    fn erased_at(&self) -> worker::Result<Option<i64>> {
+        let rows: Vec<TombstoneRow> = self
+            .sql
+            .exec(
+                "SELECT erased_at_ms FROM tombstone ORDER BY erased_at_ms DESC LIMIT 1",
+                None,
+            )?
+            .to_array()?;
+        Ok(rows.first().map(|row| row.erased_at_ms))
+    }
+
     fn link(&self, name: &str) -> worker::Result<Option<String>> {
         let rows: Vec<LinkRow> = self
             .sql
@@ -141,6 +168,9 @@ impl UserState {
     }
 
     fn apply(&self, change: &Change) -> worker::Result<()> {
+        // Whatever is applied came with fresh authority (see
+        // `allowed_after_erasure`): the user is back.
+        self.sql.exec("DELETE FROM tombstone", None)?;
         if let Some(status) = change.status {
             self.sql.exec(
                 "INSERT INTO source_status (source, status, updated_at_ms, error)
@@ -209,11 +239,14 @@ impl UserState {
         if used.first().is_some_and(|row| row.n > 0) {
             return Ok(UserStateReply::StateAlreadyUsed);
         }
+        if !allowed_after_erasure(self.erased_at()?, change) {
+            return Ok(UserStateReply::ErasedBefore);
+        }
         self.sql.exec(
             "INSERT INTO used_states (nonce, expires_at_ms) VALUES (?, ?)",
             vec![nonce.into(), SqlStorageValue::try_from_i64(expires_at_ms)?],
         )?;
-        self.apply(change)?;
+        self.apply(&settle_unconfirmed(&self.statuses()?, change.clone()))?;
         Ok(UserStateReply::Recorded)
     }
 
@@ -280,9 +313,15 @@ impl DurableObjectStore {
 }
 
 impl UserStore for DurableObjectStore {
-    async fn statuses(&self, user: &UserId) -> Result<Vec<StoredStatus>, StoreError> {
+    async fn record_of(&self, user: &UserId) -> Result<UserRecord, StoreError> {
         match self.user(user, &UserStateCommand::List).await? {
-            UserStateReply::Statuses { statuses } => Ok(statuses),
+            UserStateReply::Statuses {
+                statuses,
+                erased_at_ms,
+            } => Ok(UserRecord {
+                statuses,
+                erased_at_ms,
+            }),
             other => Err(unexpected(&other)),
         }
     }
@@ -317,6 +356,7 @@ impl UserStore for DurableObjectStore {
         match self.user(user, &command).await? {
             UserStateReply::Recorded => Ok(Consumed::Recorded),
             UserStateReply::StateAlreadyUsed => Ok(Consumed::AlreadyUsed),
+            UserStateReply::ErasedBefore => Ok(Consumed::ErasedBefore),
             other => Err(unexpected(&other)),
         }
     }
@@ -360,8 +400,11 @@ impl UserStore for DurableObjectStore {
         }
     }
 
-    async fn erase(&self, object: &ObjectName) -> Result<(), StoreError> {
-        match self.send(object, &UserStateCommand::Erase).await? {
+    async fn erase(&self, object: &ObjectName, at_ms: i64) -> Result<(), StoreError> {
+        match self
+            .send(object, &UserStateCommand::Erase { at_ms })
+            .await?
+        {
             UserStateReply::Erased => Ok(()),
             other => Err(unexpected(&other)),
         }
@@ -369,6 +412,7 @@ impl UserStore for DurableObjectStore {
 }
 
 fn unexpected(reply: &UserStateReply) -> StoreError {
-    crate::log::error(&format!("user state: unexpected reply {reply:?}"));
+    // The kind only: replies carry audit rows, which name users.
+    crate::log::error(&format!("user state: unexpected reply {}", reply.kind()));
     StoreError
 }

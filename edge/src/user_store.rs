@@ -12,7 +12,7 @@ pub mod memory;
 use crate::aggregator::{AggregatorError, UserLinks};
 use crate::error::ApiError;
 use crate::user_id::UserId;
-use crate::user_state::{AuditRow, Change, ObjectName, RecordRule, StoredStatus};
+use crate::user_state::{AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord};
 
 /// In a user's object: that user's Thryve `endUserId`.
 pub const THRYVE_END_USER_LINK: &str = "thryve_end_user";
@@ -43,6 +43,8 @@ pub enum Consumed {
     Recorded,
     /// The nonce was used before: nothing changed.
     AlreadyUsed,
+    /// The user was erased after the state was issued: nothing changed.
+    ErasedBefore,
 }
 
 /// One store of per-user state. Each method is one command to one object,
@@ -50,11 +52,18 @@ pub enum Consumed {
 /// single-threaded.
 #[allow(async_fn_in_trait)]
 pub trait UserStore {
-    /// The user's stored statuses (sources never connected have no row).
-    async fn statuses(&self, user: &UserId) -> Result<Vec<StoredStatus>, StoreError>;
+    /// The user's stored statuses (sources never connected have no row)
+    /// and tombstone.
+    async fn record_of(&self, user: &UserId) -> Result<UserRecord, StoreError>;
 
-    /// Applies the changes allowed by `rule`, each status with its audit
-    /// row; returns how many were applied.
+    /// The user's stored statuses alone.
+    async fn statuses(&self, user: &UserId) -> Result<Vec<StoredStatus>, StoreError> {
+        Ok(self.record_of(user).await?.statuses)
+    }
+
+    /// Applies the changes allowed by `rule` and by the tombstone
+    /// ([`crate::user_state::allowed_after_erasure`]), each status with its
+    /// audit row; returns how many were applied.
     async fn record(
         &self,
         user: &UserId,
@@ -63,7 +72,8 @@ pub trait UserStore {
     ) -> Result<usize, StoreError>;
 
     /// Marks a return state's nonce as used and applies `change`, in one
-    /// step; or does nothing at all if the nonce was used before.
+    /// step; or does nothing at all if the nonce was used before or the
+    /// user was erased since the state was issued.
     async fn consume_and_record(
         &self,
         user: &UserId,
@@ -89,8 +99,9 @@ pub trait UserStore {
         value: &str,
     ) -> Result<(), StoreError>;
 
-    /// Deletes everything the object holds.
-    async fn erase(&self, object: &ObjectName) -> Result<(), StoreError>;
+    /// Deletes everything the object holds and leaves a tombstone with
+    /// `at_ms`, the time of the erasure.
+    async fn erase(&self, object: &ObjectName, at_ms: i64) -> Result<(), StoreError>;
 }
 
 /// Thryve's `endUserId` per user, kept in the user's object, with the

@@ -178,6 +178,7 @@ async fn thryve_revoke_faults_are_recorded_once_and_a_retry_is_idempotent() {
     assert_eq!(
         audit(EDGE, &user).await,
         [
+            row("connect", "connected", "aggregator"),
             row("connect", "connected", "user"),
             row("disconnect", "failed", "user"),
             row("disconnect", "disconnected", "user"),
@@ -211,6 +212,7 @@ async fn thryve_revoke_faults_are_recorded_once_and_a_retry_is_idempotent() {
         assert_eq!(
             audit(EDGE, &user).await,
             [
+                row("connect", "connected", "aggregator"),
                 row("connect", "connected", "user"),
                 row("disconnect", "failed", "user"),
                 row("disconnect", "disconnected", "user"),
@@ -256,6 +258,7 @@ async fn a_revoke_that_stays_pending_is_recorded_once_however_often_it_is_retrie
     assert_eq!(
         audit(EDGE, &user).await,
         [
+            row("connect", "connected", "aggregator"),
             row("connect", "connected", "user"),
             row("disconnect", "pending", "user"),
             row("disconnect", "disconnected", "aggregator"),
@@ -339,6 +342,7 @@ async fn the_widget_shows_each_fault_and_recovers() {
     assert_eq!(
         audit(Edge::Thryve, &user).await,
         [
+            row("connect", "connected", "aggregator"),
             row("connect", "connected", "user"),
             row("disconnect", "pending", "user"),
         ]

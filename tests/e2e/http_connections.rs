@@ -6,13 +6,13 @@ use healthlink_tests::unique;
 use reqwest::Method;
 
 #[tokio::test]
-async fn healthz_reports_the_aggregator() {
+async fn healthz_reports_the_aggregator_and_the_demo() {
     let answer = Answer::send(client().get(url("/healthz"))).await;
     assert_eq!(answer.status, 200);
     let body: serde_json::Value = answer.json();
     assert_eq!(
         body,
-        serde_json::json!({"status": "ok", "aggregator": "sandbox"})
+        serde_json::json!({"status": "ok", "aggregator": "sandbox", "demo": true})
     );
 }
 

@@ -18,6 +18,7 @@ mod http_backend;
 mod http_connections;
 mod http_cors;
 mod http_flows;
+mod http_hardening;
 mod http_security;
 mod http_sessions;
 mod load;

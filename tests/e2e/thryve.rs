@@ -94,6 +94,7 @@ async fn connect_return_status_and_disconnect() {
     assert_eq!(
         audit(EDGE, &user).await,
         [
+            row("connect", "connected", "aggregator"),
             row("connect", "connected", "user"),
             row("disconnect", "disconnected", "user")
         ]
@@ -143,6 +144,7 @@ async fn a_failed_revoke_leaves_the_source_connected() {
     assert_eq!(
         audit(EDGE, &user).await,
         [
+            row("connect", "connected", "aggregator"),
             row("connect", "connected", "user"),
             row("disconnect", "failed", "user")
         ]
@@ -191,6 +193,7 @@ async fn a_background_revoke_is_pending_until_the_webhook_confirms_it_once() {
     assert_eq!(
         audit(EDGE, &user).await,
         [
+            row("connect", "connected", "aggregator"),
             row("connect", "connected", "user"),
             row("disconnect", "pending", "user"),
             row("disconnect", "disconnected", "aggregator"),
@@ -261,6 +264,7 @@ async fn webhooks_need_the_secret_and_a_well_formed_body() {
     assert_eq!(
         audit(EDGE, &user).await,
         [
+            row("connect", "connected", "aggregator"),
             row("connect", "connected", "user"),
             row("connect", "connected", "aggregator")
         ]
@@ -382,8 +386,10 @@ async fn an_expired_grant_makes_the_source_expired_and_offers_a_reconnect() {
     assert_eq!(
         audit(EDGE, &user).await,
         [
+            row("connect", "connected", "aggregator"),
             row("connect", "connected", "user"),
             row("disconnect", "expired", "user"),
+            row("connect", "connected", "aggregator"),
             row("connect", "connected", "user"),
         ]
     );
@@ -399,6 +405,8 @@ async fn erasing_a_user_revokes_and_forgets_the_end_user() {
         Answer::send(EDGE.backend(reqwest::Method::DELETE, &format!("/v1/users/{user}"))).await;
     assert_eq!(erased.status, 204, "{}", erased.body);
     assert!(!thryve().is_connected(&user, GARMIN));
+    // Thryve was asked to delete the end user with its tokens and data.
+    assert!(thryve().was_deleted(&end_user));
     assert_eq!(audit(EDGE, &user).await, []);
     // The index is gone too: a late webhook for that end user does nothing.
     let late = serde_json::json!({"type": "notification.source.connect", "endUserId": end_user, "dataSourceId": 2});

@@ -11,7 +11,7 @@ pub const DEV_PORT: u16 = 8787;
 pub fn run() -> Result {
     let toolchain = Toolchain::ensure()?;
     build::all(&toolchain)?;
-    secrets::ensure_dev_vars()?;
+    secrets::ensure_dev_vars(DEV_PORT)?;
     step(&format!(
         "Starting wrangler dev on http://127.0.0.1:{DEV_PORT}"
     ));
@@ -33,13 +33,13 @@ pub fn run() -> Result {
     if status == 503 {
         eprintln!(
             "\n  The edge is up but misconfigured: {base}/healthz lists what to set\n\
-             (wrangler.toml [vars], secrets in .dev.vars).",
+             (development settings and secrets in .dev.vars, the rest in wrangler.toml).",
             base = wrangler.base_url
         );
     }
     eprintln!(
-        "\n  Healthlink is running (wrangler.toml chooses the aggregator; the\n\
-         sandbox needs no secrets).\n\
+        "\n  Healthlink is running on the sandbox aggregator with the demo page\n\
+         (development settings in .dev.vars; the sandbox needs no secrets).\n\
          \n    Demo page:  {base}/demo/\n    API health: {base}/healthz\n\
          \n  Press Ctrl-C to stop.\n",
         base = wrangler.base_url

@@ -29,6 +29,7 @@ pub fn check_run(
     let session_tokens = lines(&read("issued-tokens.txt"));
     let aggregator_tokens = lines(&read("aggregator-tokens.txt"));
     let end_users = lines(&read("aggregator-end-users.txt"));
+    let users = lines(&read("issued-users.txt"));
     let secret_needles = secrets.all();
     // Logs: nothing at all, not even a session token.
     let mut log_never = secret_needles.clone();
@@ -46,10 +47,23 @@ pub fn check_run(
 
     let mut problems = Vec::new();
     let mut scanned = (0usize, 0usize);
+    let user_ids: Vec<_> = tagged("a user id", &users).collect();
     for log in logs {
         let bytes = std::fs::read(log).unwrap_or_default();
         scanned.0 += bytes.len();
-        for finding in scan(&bytes, &log_never, &[]) {
+        // The Worker's own lines may not name a user either. (wrangler dev's
+        // request lines show each path, as Cloudflare's request logs would;
+        // those are the platform's, not the edge's.)
+        let workers_lines: Vec<u8> = String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|line| !line.starts_with("[wrangler:info]"))
+            .flat_map(|line| format!("{line}\n").into_bytes())
+            .collect();
+        let findings =
+            scan(&bytes, &log_never, &[])
+                .into_iter()
+                .chain(scan(&workers_lines, &user_ids, &[]));
+        for finding in findings {
             problems.push(format!(
                 "{}: {} ×{}",
                 log.display(),
@@ -78,13 +92,14 @@ pub fn check_run(
         return Err(format!("{} leak(s) of secrets or tokens", problems.len()));
     }
     eprintln!(
-        "    clean: {} bytes sent and {} log bytes from {} edges; {} secrets, {} session tokens, {} aggregator references checked",
+        "    clean: {} bytes sent and {} log bytes from {} edges; {} secrets, {} session tokens, {} aggregator references, {} user ids checked",
         scanned.1,
         scanned.0,
         logs.len(),
         secrets.all().len(),
         session_tokens.len(),
-        aggregator_tokens.len() + end_users.len()
+        aggregator_tokens.len() + end_users.len(),
+        users.len()
     );
     Ok(())
 }

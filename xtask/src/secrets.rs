@@ -17,24 +17,43 @@ pub fn random_hex(bytes: usize) -> Result<String> {
     Ok(buffer.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
+/// What a development edge runs with besides its keys: the sandbox, the demo
+/// page, and the demo page as the redirect flows' return URL. These live in
+/// `.dev.vars`, never in wrangler.toml's `[vars]`, so no deploy inherits them.
+pub fn development_vars(port: u16) -> [(&'static str, String); 4] {
+    [
+        ("HEALTHLINK_AGGREGATOR", "sandbox".to_owned()),
+        ("HEALTHLINK_DEMO", "true".to_owned()),
+        (
+            "HEALTHLINK_RETURN_URLS",
+            format!("http://127.0.0.1:{port}/demo/"),
+        ),
+        ("HEALTHLINK_APP_NAME", "Healthlink demo".to_owned()),
+    ]
+}
+
 /// Makes sure `.dev.vars` (git-ignored; wrangler reads it for local
-/// secrets) has both keys, adding random ones for whatever is missing.
-pub fn ensure_dev_vars() -> Result {
+/// secrets and variables) has both keys and the development values, adding
+/// random keys and the defaults for whatever is missing. Lines already there
+/// are the developer's and stay as they are.
+pub fn ensure_dev_vars(port: u16) -> Result {
     let path = root().join(".dev.vars");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
     let mut added = String::new();
-    for name in [API_KEY, SIGNING_KEY] {
+    let mut wanted = vec![(API_KEY, random_hex(32)?), (SIGNING_KEY, random_hex(32)?)];
+    wanted.extend(development_vars(port));
+    for (name, value) in wanted {
         if !existing
             .lines()
             .any(|line| line.trim_start().starts_with(&format!("{name}=")))
         {
-            added.push_str(&format!("{name}={}\n", random_hex(32)?));
+            added.push_str(&format!("{name}={value}\n"));
         }
     }
     if added.is_empty() {
         return Ok(());
     }
-    step("Creating local secrets in .dev.vars (random, git-ignored)");
+    step("Writing local secrets and development settings to .dev.vars (git-ignored)");
     let separator = if existing.is_empty() || existing.ends_with('\n') {
         ""
     } else {

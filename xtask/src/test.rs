@@ -46,6 +46,8 @@ pub fn run() -> Result {
     exec(toolchain.command("cargo").args(["test", "--quiet"]))?;
 
     build::all(&toolchain)?;
+    step("Production configuration (wrangler deploy --dry-run --env production)");
+    crate::wrangler::dry_run_production(&toolchain)?;
     end_to_end(&toolchain, Suite::Tests, None)
 }
 
@@ -104,6 +106,7 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
         "issued-tokens.txt",
         "aggregator-tokens.txt",
         "aggregator-end-users.txt",
+        "issued-users.txt",
     ] {
         let _ = std::fs::remove_file(artifacts.join(file));
     }
@@ -154,7 +157,12 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
     let setups = [
         EdgeSetup {
             name: "sandbox",
-            vars: common("sandbox"),
+            // The development edge: the sandbox with its demo page.
+            vars: [
+                common("sandbox"),
+                vec![("HEALTHLINK_DEMO".to_owned(), "true".to_owned())],
+            ]
+            .concat(),
             env_file: env_file.clone(),
         },
         EdgeSetup {

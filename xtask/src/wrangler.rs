@@ -170,6 +170,43 @@ impl Drop for Wrangler {
     }
 }
 
+/// The bindings a production edge must have; the dry run must list each.
+const PRODUCTION_BINDINGS: [&str; 3] =
+    ["env.USER_STATE", "env.ASSETS", "env.HEALTHLINK_AGGREGATOR"];
+
+/// `wrangler deploy --dry-run --env production`: the shipped production
+/// configuration bundles and names every binding it needs (no network, no
+/// account: nothing is uploaded).
+pub fn dry_run_production(toolchain: &Toolchain) -> Result {
+    let state = root().join("target").join("xtask-state");
+    let out = state.join("dry-run");
+    let output = toolchain
+        .command(toolchain.node_bin("wrangler"))
+        .args(["deploy", "--dry-run", "--env", "production", "--outdir"])
+        .arg(&out)
+        .env("XDG_CONFIG_HOME", state.join("config"))
+        .env("XDG_CACHE_HOME", state.join("cache"))
+        .env("TMPDIR", state.join("tmp"))
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("could not start wrangler: {error}"))?;
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let missing: Vec<&str> = PRODUCTION_BINDINGS
+        .into_iter()
+        .filter(|binding| !printed.contains(binding))
+        .collect();
+    if !output.status.success() || !missing.is_empty() {
+        return Err(format!(
+            "wrangler deploy --dry-run --env production failed (missing: {missing:?}):\n{printed}"
+        ));
+    }
+    Ok(())
+}
+
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> Result<u16> {
     let listener =

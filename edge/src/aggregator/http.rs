@@ -8,6 +8,7 @@ use super::AggregatorError;
 pub enum Method {
     Get,
     Post,
+    Delete,
 }
 
 /// An upstream request. Not `Debug`: headers carry credentials and URLs may
@@ -42,15 +43,36 @@ impl HttpRequest {
         }
     }
 
+    /// A DELETE with a form body (Thryve's user deletion takes one).
+    pub fn delete_form(url: String, body: String) -> Self {
+        Self {
+            method: Method::Delete,
+            ..Self::post(url, "application/x-www-form-urlencoded", body)
+        }
+    }
+
     pub fn header(mut self, name: &'static str, value: String) -> Self {
         self.headers.push((name, value));
         self
     }
 
-    /// Method and path for logs: no query (tokens), no headers (credentials).
+    /// Method and path for logs: no query (tokens), no headers
+    /// (credentials), and no user id — the segment after `user_id` (ROOK
+    /// names our user in its paths) reads `{user_id}`.
     pub fn describe(&self) -> String {
         let path = url::Url::parse(&self.url)
-            .map(|url| url.path().to_owned())
+            .map(|url| {
+                let mut redact_next = false;
+                url.path()
+                    .split('/')
+                    .map(|segment| {
+                        let shown = if redact_next { "{user_id}" } else { segment };
+                        redact_next = segment == "user_id";
+                        shown
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
             .unwrap_or_else(|_| "?".into());
         format!("{:?} {path}", self.method)
     }
@@ -224,5 +246,21 @@ mod tests {
     fn components_are_encoded_for_paths_too() {
         assert_eq!(encode_component("Apple Health"), "Apple%20Health");
         assert_eq!(encode_component("a/b?c"), "a%2Fb%3Fc");
+    }
+
+    #[test]
+    fn descriptions_for_logs_carry_no_user_id_or_query() {
+        let request = HttpRequest::get(
+            "https://api.rook.test/api/v2/user_id/alice%40example.org/data_sources/authorized?token=t"
+                .into(),
+        );
+        assert_eq!(
+            request.describe(),
+            "Get /api/v2/user_id/{user_id}/data_sources/authorized"
+        );
+        assert_eq!(
+            HttpRequest::get("https://api.thryve.test/v5/accessToken".into()).describe(),
+            "Get /v5/accessToken"
+        );
     }
 }

@@ -28,6 +28,35 @@ pub struct ConnectContext<'a> {
     pub locale: Option<&'a str>,
 }
 
+/// What a connect return tells, and how far it can be believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectOutcome {
+    /// The aggregator itself says the source is connected.
+    Connected,
+    /// Only the browser says so (an unsigned `connected=true`): the source
+    /// is `pending` until the aggregator confirms (its webhook).
+    Unconfirmed,
+    /// Not connected: declined, cancelled or failed. Taken at its word, as
+    /// it changes nothing.
+    NotConnected,
+    /// Nothing can be told.
+    Unknown,
+}
+
+impl ConnectOutcome {
+    /// A `connected=true|false` flag as the browser brought it back, which
+    /// only an aggregator that *is* the consent page (the sandbox) may take
+    /// as confirmed.
+    pub fn from_flag(flag: Option<bool>, confirmed: bool) -> Self {
+        match flag {
+            Some(true) if confirmed => Self::Connected,
+            Some(true) => Self::Unconfirmed,
+            Some(false) => Self::NotConnected,
+            None => Self::Unknown,
+        }
+    }
+}
+
 /// How a server-side disconnect ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisconnectOutcome {
@@ -98,15 +127,15 @@ pub trait Aggregator {
     /// provider's consent and back to `context.return_to`.
     async fn connect_url(&self, context: &ConnectContext<'_>) -> Result<String, AggregatorError>;
 
-    /// The outcome of a connect, read from the query the browser returned
-    /// with or asked of the aggregator: `Some(true)` connected, `Some(false)`
-    /// not (failed or cancelled), `None` when nothing can be told.
+    /// The outcome of a connect, asked of the aggregator where it can say,
+    /// else read from the query the browser returned with (then at most
+    /// [`ConnectOutcome::Unconfirmed`]).
     async fn connect_outcome(
         &self,
         user: &UserId,
         source: &'static SourceInfo,
         query: &[(String, String)],
-    ) -> Result<Option<bool>, AggregatorError>;
+    ) -> Result<ConnectOutcome, AggregatorError>;
 
     /// Disconnects a source from the server side.
     async fn disconnect(
@@ -114,6 +143,11 @@ pub trait Aggregator {
         user: &UserId,
         source: &'static SourceInfo,
     ) -> Result<DisconnectOutcome, AggregatorError>;
+
+    /// Deletes what the aggregator holds for the user, where it documents a
+    /// call for that (Thryve: the end user, its tokens and its data). Runs
+    /// after every source is revoked; `now_ms` dates the request.
+    async fn forget_user(&self, user: &UserId, now_ms: i64) -> Result<(), AggregatorError>;
 
     /// The aggregator's view of the user's sources, for reconciliation, in
     /// one upstream call. `None` when the aggregator keeps no status we can
@@ -181,7 +215,7 @@ impl<H: http::HttpClient, L: UserLinks> Aggregator for Selected<'_, H, L> {
         user: &UserId,
         source: &'static SourceInfo,
         query: &[(String, String)],
-    ) -> Result<Option<bool>, AggregatorError> {
+    ) -> Result<ConnectOutcome, AggregatorError> {
         match self {
             Self::Sandbox(inner) => inner.connect_outcome(user, source, query).await,
             Self::Thryve(inner) => inner.connect_outcome(user, source, query).await,
@@ -198,6 +232,14 @@ impl<H: http::HttpClient, L: UserLinks> Aggregator for Selected<'_, H, L> {
             Self::Sandbox(inner) => inner.disconnect(user, source).await,
             Self::Thryve(inner) => inner.disconnect(user, source).await,
             Self::Rook(inner) => inner.disconnect(user, source).await,
+        }
+    }
+
+    async fn forget_user(&self, user: &UserId, now_ms: i64) -> Result<(), AggregatorError> {
+        match self {
+            Self::Sandbox(inner) => inner.forget_user(user, now_ms).await,
+            Self::Thryve(inner) => inner.forget_user(user, now_ms).await,
+            Self::Rook(inner) => inner.forget_user(user, now_ms).await,
         }
     }
 

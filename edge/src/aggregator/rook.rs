@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::http::{HttpClient, HttpRequest, basic_auth, encode_component};
 use super::upstream::classify;
-use super::{Aggregator, AggregatorError, ConnectContext, DisconnectOutcome};
+use super::{Aggregator, AggregatorError, ConnectContext, ConnectOutcome, DisconnectOutcome};
 use crate::config::RookConfig;
 use crate::user_id::UserId;
 use crate::user_state::StoredStatus;
@@ -152,9 +152,14 @@ impl<H: HttpClient> Aggregator for Rook<'_, H> {
         user: &UserId,
         source: &'static SourceInfo,
         _query: &[(String, String)],
-    ) -> Result<Option<bool>, AggregatorError> {
+    ) -> Result<ConnectOutcome, AggregatorError> {
         let name = rook_name(source).ok_or(AggregatorError::Unavailable)?;
-        Ok(Some(self.authorizer(user, name, None).await?.authorized))
+        // ROOK returns with no result; its authorizer is the confirmation.
+        Ok(if self.authorizer(user, name, None).await?.authorized {
+            ConnectOutcome::Connected
+        } else {
+            ConnectOutcome::NotConnected
+        })
     }
 
     async fn disconnect(
@@ -176,6 +181,13 @@ impl<H: HttpClient> Aggregator for Rook<'_, H> {
         // Our client's grant is gone; the provider may still deliver data
         // for a while, which the status does not need to show.
         Ok(DisconnectOutcome::Disconnected)
+    }
+
+    /// ROOK documents no user deletion in its API (users are removed by
+    /// unlinking them in ROOK's console); revoking every source is what
+    /// the edge can do, and erasure does that first.
+    async fn forget_user(&self, _user: &UserId, _now_ms: i64) -> Result<(), AggregatorError> {
+        Ok(())
     }
 
     async fn statuses(
@@ -344,7 +356,7 @@ mod tests {
             vec![answer(200, r#"{"data_source":"Oura","authorized":true}"#)],
             async |rook| rook.connect_outcome(&user(), source("oura"), &[]).await,
         );
-        assert_eq!(outcome, Ok(Some(true)));
+        assert_eq!(outcome, Ok(ConnectOutcome::Connected));
         assert!(sent[0].url.ends_with("/data_source/Oura/authorizer"));
         let (outcome, _) = run(
             vec![answer(
@@ -353,7 +365,7 @@ mod tests {
             )],
             async |rook| rook.connect_outcome(&user(), source("oura"), &[]).await,
         );
-        assert_eq!(outcome, Ok(Some(false)));
+        assert_eq!(outcome, Ok(ConnectOutcome::NotConnected));
     }
 
     #[test]

@@ -17,7 +17,9 @@
 use healthlink_shared::{ConnectionStatus, SourceInfo};
 use url::Url;
 
-use super::{Aggregator, AggregatorError, ConnectContext, DisconnectOutcome, connected_flag};
+use super::{
+    Aggregator, AggregatorError, ConnectContext, ConnectOutcome, DisconnectOutcome, connected_flag,
+};
 use crate::connections::connected_sources;
 use crate::user_id::UserId;
 use crate::user_state::StoredStatus;
@@ -120,8 +122,14 @@ impl Aggregator for Sandbox {
         _user: &UserId,
         _source: &'static SourceInfo,
         query: &[(String, String)],
-    ) -> Result<Option<bool>, AggregatorError> {
-        Ok(connected_flag(query))
+    ) -> Result<ConnectOutcome, AggregatorError> {
+        // The sandbox is its own consent page: its Allow is its word.
+        Ok(ConnectOutcome::from_flag(connected_flag(query), true))
+    }
+
+    /// The sandbox keeps nothing about anyone.
+    async fn forget_user(&self, _user: &UserId, _now_ms: i64) -> Result<(), AggregatorError> {
+        Ok(())
     }
 
     async fn statuses(

@@ -20,8 +20,8 @@ use url::Url;
 use super::http::{HttpClient, HttpRequest, basic_auth};
 use super::upstream::classify;
 use super::{
-    Aggregator, AggregatorError, ConnectContext, DisconnectOutcome, UserLinks, connected_flag,
-    query_value,
+    Aggregator, AggregatorError, ConnectContext, ConnectOutcome, DisconnectOutcome, UserLinks,
+    connected_flag, query_value,
 };
 use crate::config::ThryveConfig;
 use crate::user_id::UserId;
@@ -201,16 +201,18 @@ impl<H: HttpClient, L: UserLinks> Aggregator for Thryve<'_, H, L> {
         _user: &UserId,
         source: &'static SourceInfo,
         query: &[(String, String)],
-    ) -> Result<Option<bool>, AggregatorError> {
+    ) -> Result<ConnectOutcome, AggregatorError> {
         // A result for another data source than the one this state was
         // minted for is not an answer to this flow.
         let expected = thryve_id(source).map(|id| id.to_string());
         if let Some(reported) = query_value(query, "dataSource")
             && Some(reported) != expected.as_deref()
         {
-            return Ok(None);
+            return Ok(ConnectOutcome::Unknown);
         }
-        Ok(connected_flag(query))
+        // Thryve's `connected=true` is unsigned: anyone holding the state
+        // could add it. Its connection webhook is what confirms.
+        Ok(ConnectOutcome::from_flag(connected_flag(query), false))
     }
 
     /// A server-side GET of the DirectRevoke page starts the revoke; Thryve
@@ -261,6 +263,33 @@ impl<H: HttpClient, L: UserLinks> Aggregator for Thryve<'_, H, L> {
             }
         }
         Ok(DisconnectOutcome::Pending)
+    }
+
+    /// `DELETE /v5/userInformation`: Thryve deletes the end user with its
+    /// access tokens and data, from the given date (default: in seven days;
+    /// we ask for today). Without a stored `endUserId` Thryve holds nothing
+    /// of ours for this user.
+    async fn forget_user(&self, user: &UserId, now_ms: i64) -> Result<(), AggregatorError> {
+        let Some(end_user_id) = self.links.get(user).await? else {
+            return Ok(());
+        };
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("authenticationToken", &end_user_id)
+            .append_pair("deletionDate", &crate::time::rfc3339_from_unix_ms(now_ms))
+            .finish();
+        let request =
+            HttpRequest::delete_form(format!("{}/v5/userInformation", self.config.api_base), body);
+        let response = self.http.send(self.authorized(request)).await?;
+        match response.status {
+            // 404/410: already gone (an erasure retried after Thryve took it).
+            200..=299 | 404 | 410 => Ok(()),
+            _ => Err(classify(
+                "Thryve",
+                "DELETE /v5/userInformation",
+                CREDENTIALS,
+                &response,
+            )),
+        }
     }
 
     async fn statuses(
@@ -324,6 +353,8 @@ pub struct SourceEvent {
     pub end_user_id: String,
     pub source: &'static SourceInfo,
     pub connected: bool,
+    /// When it happened at Thryve (Unix ms), when the event says.
+    pub occurred_at_ms: Option<i64>,
 }
 
 /// What to do with a webhook body.
@@ -335,6 +366,8 @@ pub enum Webhook {
     Ignored(&'static str),
 }
 
+/// Thryve documents the data source and time under `data`; older payloads
+/// carry them at the top level. Both are read.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WebhookBody {
@@ -342,6 +375,32 @@ struct WebhookBody {
     kind: String,
     end_user_id: Option<String>,
     data_source_id: Option<u32>,
+    timestamp: Option<serde_json::Value>,
+    data: Option<WebhookData>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WebhookData {
+    data_source_id: Option<u32>,
+    timestamp: Option<serde_json::Value>,
+}
+
+/// A webhook timestamp: Unix seconds or milliseconds, or RFC 3339.
+fn event_time_ms(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::Number(number) => {
+            let number = number.as_i64()?;
+            // Seconds until the year 5138; milliseconds beyond.
+            Some(if number < 100_000_000_000 {
+                number * 1000
+            } else {
+                number
+            })
+        }
+        serde_json::Value::String(text) => crate::time::unix_ms_from_rfc3339(text),
+        _ => None,
+    }
 }
 
 /// Parses a webhook body; `Err` says what is wrong with it.
@@ -358,16 +417,23 @@ pub fn parse_webhook(body: &str) -> Result<Webhook, String> {
         .as_deref()
         .and_then(parse_end_user_id)
         .ok_or("A source notification needs an endUserId.")?;
-    let number = body
-        .data_source_id
+    let nested = body.data.as_ref();
+    let number = nested
+        .and_then(|data| data.data_source_id)
+        .or(body.data_source_id)
         .ok_or("A source notification needs a dataSourceId.")?;
     let Some(source) = source_for_thryve_id(number) else {
         return Ok(Webhook::Ignored("a data source this edge does not show"));
     };
+    let occurred_at_ms = nested
+        .and_then(|data| data.timestamp.as_ref())
+        .or(body.timestamp.as_ref())
+        .and_then(event_time_ms);
     Ok(Webhook::Source(SourceEvent {
         end_user_id,
         source,
         connected,
+        occurred_at_ms,
     }))
 }
 
@@ -518,14 +584,18 @@ mod tests {
         };
         assert_eq!(
             outcome(&[("dataSource", "18"), ("connected", "true")]),
-            Some(true)
+            ConnectOutcome::Unconfirmed,
+            "the browser's word waits for Thryve's webhook"
         );
         assert_eq!(
             outcome(&[("dataSource", "18"), ("connected", "false")]),
-            Some(false)
+            ConnectOutcome::NotConnected
         );
-        assert_eq!(outcome(&[("dataSource", "1"), ("connected", "true")]), None);
-        assert_eq!(outcome(&[]), None);
+        assert_eq!(
+            outcome(&[("dataSource", "1"), ("connected", "true")]),
+            ConnectOutcome::Unknown
+        );
+        assert_eq!(outcome(&[]), ConnectOutcome::Unknown);
     }
 
     fn revoke_with(
@@ -624,6 +694,19 @@ mod tests {
                 end_user_id: "eu-1".into(),
                 source: source("oura"),
                 connected: true,
+                occurred_at_ms: crate::time::unix_ms_from_rfc3339("2026-11-21T10:00:00Z"),
+            }))
+        );
+        // The documented shape: source and time under `data`, Unix time.
+        assert_eq!(
+            parse_webhook(
+                r#"{"type":"notification.source.connect","endUserId":"eu-1","timestampType":"unix","data":{"dataSourceId":18,"timestamp":1800000000}}"#
+            ),
+            Ok(Webhook::Source(SourceEvent {
+                end_user_id: "eu-1".into(),
+                source: source("oura"),
+                connected: true,
+                occurred_at_ms: Some(1_800_000_000_000),
             }))
         );
         assert!(matches!(
@@ -655,5 +738,39 @@ mod tests {
         ] {
             assert!(parse_webhook(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn forgetting_a_user_asks_thryve_to_delete_the_end_user_today() {
+        let http = Scripted::new(vec![answer(204, "")]);
+        let links = Links(RefCell::new(Some("end-user-token-1".into())));
+        let config = config();
+        let thryve = Thryve::new(&config, &http, &links, KEY);
+        assert_eq!(
+            block_on(thryve.forget_user(&alice(), 1_800_000_000_000)),
+            Ok(())
+        );
+        let sent = http.sent();
+        assert_eq!(sent[0].method, Method::Delete);
+        assert_eq!(sent[0].url, "https://api.thryve.test/v5/userInformation");
+        assert_eq!(
+            sent[0].body.as_deref(),
+            Some("authenticationToken=end-user-token-1&deletionDate=2027-01-15T08%3A00%3A00.000Z")
+        );
+        assert!(sent[0].header_value("appauthorization").is_some());
+        // No end user: nothing to delete, nothing asked.
+        let http = Scripted::new(vec![]);
+        let links = Links::default();
+        let thryve = Thryve::new(&config, &http, &links, KEY);
+        assert_eq!(block_on(thryve.forget_user(&alice(), 0)), Ok(()));
+        assert!(http.sent().is_empty());
+        // Refused credentials are the operator's problem.
+        let http = Scripted::new(vec![answer(401, "")]);
+        let links = Links(RefCell::new(Some("end-user-token-1".into())));
+        let thryve = Thryve::new(&config, &http, &links, KEY);
+        assert!(matches!(
+            block_on(thryve.forget_user(&alice(), 0)),
+            Err(AggregatorError::Misconfigured { .. })
+        ));
     }
 }

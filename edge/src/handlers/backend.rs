@@ -2,7 +2,7 @@
 //! page by page, and erasing a user. (Its list and disconnect are the
 //! widget's handlers with the backend as actor.)
 
-use healthlink_shared::{AuditPage, find_source};
+use healthlink_shared::{AuditPage, ConnectionStatus, find_source};
 
 use super::{Edge, Reply, Runtime};
 use crate::aggregator::{Aggregator, AggregatorError, DisconnectOutcome};
@@ -87,7 +87,22 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// interrupted in between is finished by a retry and leaves no orphan.
     pub(super) async fn erase_user(&self, user: &UserId) -> Result<Reply, ApiError> {
         let stored = self.store.statuses(user).await?;
-        for id in connected_sources(&stored) {
+        // Every source the aggregator may hold, not only those on record:
+        // where it has a status call, ask it first (a grant the edge never
+        // heard of is still revoked).
+        let mut held = connected_sources(&stored);
+        if let Some(upstream) = self.aggregator.statuses(user, &stored).await? {
+            for (id, status) in upstream {
+                if matches!(
+                    status,
+                    ConnectionStatus::Connected | ConnectionStatus::Pending
+                ) && !held.contains(&id)
+                {
+                    held.push(id);
+                }
+            }
+        }
+        for id in held {
             let source = find_source(id).ok_or(ApiError::Internal)?;
             if !self.aggregator.offers(source) {
                 continue;
@@ -99,13 +114,15 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 Err(error) => return Err(error.into()),
             }
         }
+        let now_ms = self.runtime.now_ms();
+        self.aggregator.forget_user(user, now_ms).await?;
         let object = ObjectName::user(user);
         if let Some(end_user) = self.store.link(&object, THRYVE_END_USER_LINK).await? {
             self.store
-                .erase(&ObjectName::thryve_index(&end_user))
+                .erase(&ObjectName::thryve_index(&end_user), now_ms)
                 .await?;
         }
-        self.store.erase(&object).await?;
+        self.store.erase(&object, now_ms).await?;
         Ok(Reply::empty(204))
     }
 }
@@ -232,6 +249,11 @@ mod tests {
         ))
         .unwrap();
         let index = ObjectName::thryve_index("eu-1");
+        // Thryve deletes the end user (twice: the retry asks again).
+        harness.script(vec![
+            crate::aggregator::http::testing::answer(204, ""),
+            crate::aggregator::http::testing::answer(404, ""),
+        ]);
         // The index is erased, then the user's object fails.
         harness.store.fail_on(Op::Erase, 2);
         assert_eq!(
@@ -264,6 +286,144 @@ mod tests {
                 index,
                 ObjectName::user(&alice)
             ]
+        );
+    }
+
+    #[test]
+    fn nothing_minted_before_an_erasure_brings_the_user_back() {
+        let harness = Harness::sandbox();
+        let old_session = harness.session_with(r#"{"user_id":"alice"}"#);
+        let old_auth = format!("Bearer {old_session}");
+        // A return state issued before the erasure, still within its life.
+        let started = harness
+            .widget_post(
+                "alice",
+                "/v1/connections/oura/connect",
+                r#"{"flow":"popup"}"#,
+            )
+            .unwrap();
+        let url: healthlink_shared::ConnectResponse = json(&started);
+        let state = url::Url::parse(
+            &url::Url::parse(&url.url)
+                .unwrap()
+                .query_pairs()
+                .find(|(name, _)| name == "redirect_uri")
+                .unwrap()
+                .1,
+        )
+        .unwrap()
+        .query_pairs()
+        .find(|(name, _)| name == "state")
+        .unwrap()
+        .1
+        .into_owned();
+        harness.advance_seconds(1);
+        assert_eq!(
+            harness.backend_delete("/v1/users/alice").unwrap().status,
+            204
+        );
+        harness.advance_seconds(1);
+
+        // The old session is over, for reading and for acting.
+        let app = Some(super::super::testing::APP_ORIGIN);
+        for (method, path) in [
+            ("GET", "/v1/connections"),
+            ("POST", "/v1/connections/oura/disconnect"),
+        ] {
+            assert_eq!(
+                harness
+                    .request(method, path, &[], app, Some(&old_auth), "")
+                    .unwrap_err(),
+                ApiError::SessionExpired,
+                "{method} {path}"
+            );
+        }
+        assert_eq!(
+            harness
+                .request(
+                    "POST",
+                    "/v1/connections/oura/connect",
+                    &[],
+                    app,
+                    Some(&old_auth),
+                    r#"{"flow":"popup"}"#
+                )
+                .unwrap_err(),
+            ApiError::SessionExpired
+        );
+        // The outstanding return state ends nothing.
+        assert_eq!(
+            harness
+                .get_query("/v1/return", &[("state", &state), ("connected", "true")])
+                .unwrap_err(),
+            ApiError::InvalidState
+        );
+        assert!(
+            !harness
+                .store
+                .holds(&ObjectName::user(&harness.user("alice")))
+        );
+
+        // A late ROOK-style report changes nothing either (aggregator
+        // changes carry no fresh authority).
+        let rook = Harness::rook();
+        rook.seed("bob", "oura", ConnectionStatus::Connected);
+        // ROOK's statuses, then the revoke of the erasure.
+        rook.script(vec![
+            super::super::testing::rook_statuses(&[("Oura", true)]),
+            crate::aggregator::http::testing::answer(200, "{}"),
+        ]);
+        assert_eq!(rook.backend_delete("/v1/users/bob").unwrap().status, 204);
+        rook.script(vec![super::super::testing::rook_statuses(&[(
+            "Oura", true,
+        )])]);
+        rook.follow_up(crate::handlers::FollowUp::Reconcile(rook.user("bob")));
+        assert!(!rook.store.holds(&ObjectName::user(&rook.user("bob"))));
+
+        // A session minted after the erasure starts the user afresh.
+        let list = harness.widget_get("alice", "/v1/connections").unwrap();
+        assert_eq!(list.status, 200);
+        harness.seed("alice", "oura", ConnectionStatus::Connected);
+        harness
+            .widget_post("alice", "/v1/connections/oura/disconnect", "")
+            .unwrap();
+        assert_eq!(
+            harness.trail("alice"),
+            [super::super::testing::row(
+                "disconnect",
+                "disconnected",
+                "user"
+            )]
+        );
+    }
+
+    #[test]
+    fn erasure_revokes_what_the_aggregator_holds_even_off_the_record() {
+        // The edge never heard of the Garmin grant; ROOK's status call has.
+        let harness = Harness::rook();
+        harness.seed("carol", "oura", ConnectionStatus::Connected);
+        harness.script(vec![
+            super::super::testing::rook_statuses(&[
+                ("Oura", true),
+                ("Garmin", true),
+                ("Polar", false),
+            ]),
+            crate::aggregator::http::testing::answer(200, "{}"),
+            crate::aggregator::http::testing::answer(200, "{}"),
+        ]);
+        assert_eq!(
+            harness.backend_delete("/v1/users/carol").unwrap().status,
+            204
+        );
+        let revoked: Vec<String> = harness
+            .http
+            .sent()
+            .iter()
+            .filter_map(|request| request.body.clone())
+            .collect();
+        assert_eq!(
+            revoked,
+            [r#"{"data_source":"Oura"}"#, r#"{"data_source":"Garmin"}"#]
         );
     }
 }

@@ -10,11 +10,11 @@ use url::Url;
 
 use super::{Edge, Reply, Runtime};
 use crate::aggregator::sandbox::is_own_return;
-use crate::aggregator::{Aggregator, ConnectContext, query_value};
+use crate::aggregator::{Aggregator, ConnectContext, ConnectOutcome, query_value};
 use crate::error::ApiError;
 use crate::flows::{ReturnTarget, connect_result, plan_connect, return_target};
 use crate::pages::{consent_page, popup_result_page};
-use crate::return_state::ReturnState;
+use crate::return_state::{ReturnState, STATE_TTL_SECONDS};
 use crate::routes::RETURN_PATH;
 use crate::session::SessionClaims;
 use crate::user_id::UserId;
@@ -48,6 +48,9 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         if !self.aggregator.offers(source) {
             return Err(ApiError::SourceNotAllowed);
         }
+        // Nothing for a session minted before the user was erased: a connect
+        // would create the user's links at the aggregator again.
+        self.session_outlived_erasure(session, &user).await?;
         let url = self
             .aggregator
             .connect_url(&ConnectContext {
@@ -69,16 +72,16 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         let user = UserId::parse(&state.u).map_err(|_| ApiError::InvalidState)?;
         let source = find_source(&state.s).ok_or(ApiError::InvalidState)?;
 
-        let connected = match self.aggregator.connect_outcome(&user, source, query).await {
-            Ok(connected) => connected,
+        let outcome = match self.aggregator.connect_outcome(&user, source, query).await {
+            Ok(outcome) => outcome,
             Err(error) => {
                 // The flow still ends (as failed, nothing changed); the next
                 // reconcile picks up a connection that did happen.
                 crate::log::upstream_failure(&error);
-                None
+                ConnectOutcome::Unknown
             }
         };
-        let (result, status) = connect_result(connected);
+        let (result, status, audit_result) = connect_result(outcome);
         let outcome = FlowOutcome {
             source: source.id.to_owned(),
             action: FlowAction::Connect,
@@ -86,7 +89,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         };
         let change = crate::user_state::Change {
             status,
-            result: result.into(),
+            result: audit_result,
             ..self.change(
                 &user,
                 source.id,
@@ -95,6 +98,10 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 self.runtime.now_ms(),
             )
         };
+        let change = crate::user_state::Change {
+            authorized_at_ms: Some((state.exp - STATE_TTL_SECONDS) * 1000),
+            ..change
+        };
         match self
             .store
             .consume_and_record(&user, &state.n, state.exp * 1000, change)
@@ -102,6 +109,8 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         {
             Consumed::Recorded => {}
             Consumed::AlreadyUsed => return Err(ApiError::StateAlreadyUsed),
+            // Issued before the user was erased: it ends nothing.
+            Consumed::ErasedBefore => return Err(ApiError::InvalidState),
         }
         Ok(match return_target(&state, &outcome)? {
             ReturnTarget::Redirect(location) => Reply::see_other(location),
@@ -117,6 +126,11 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// The sandbox's consent page: Allow and Deny lead back to this edge's
     /// return route, and nowhere else.
     pub(super) fn sandbox_consent(&self, query: &[(String, String)]) -> Result<Reply, ApiError> {
+        // A stand-in consent page whose Allow is taken at its word: it must
+        // not exist beside a real aggregator.
+        if !self.config.sandbox_enabled() {
+            return Err(ApiError::NotFound);
+        }
         let source = query_value(query, "source")
             .and_then(find_source)
             .ok_or(ApiError::UnknownSource)?;
@@ -340,6 +354,131 @@ mod tests {
                 .iter()
                 .any(|line| line == "aggregator unavailable"),
             "the operator sees it in the log"
+        );
+    }
+
+    /// A redirect state for `user`'s connect of Oura, as `/connect` signs it.
+    fn signed_state(harness: &Harness, user: &str, nonce: &str) -> String {
+        use healthlink_shared::{AuditActor, Flow, FlowAction};
+        let state = crate::return_state::ReturnState {
+            u: user.into(),
+            s: "oura".into(),
+            a: FlowAction::Connect,
+            f: Flow::Redirect,
+            r: Some("https://app.example.com/settings".into()),
+            o: None,
+            act: AuditActor::User,
+            n: nonce.into(),
+            pn: None,
+            exp: crate::handlers::Runtime::now_ms(&harness.runtime) / 1000 + 600,
+        };
+        state.sign(&harness.signer)
+    }
+
+    fn thryve_webhook(harness: &Harness, kind: &str) {
+        let body = format!(r#"{{"type":"{kind}","endUserId":"eu-1","dataSourceId":18}}"#);
+        let auth = format!("Bearer {}", super::super::testing::WEBHOOK_SECRET);
+        assert_eq!(
+            harness
+                .post("/v1/webhooks/thryve", None, Some(&auth), &body)
+                .unwrap()
+                .status,
+            204
+        );
+    }
+
+    fn linked_thryve() -> Harness {
+        let harness = Harness::thryve();
+        let links = crate::user_store::ThryveLinks::new(&harness.store);
+        crate::aggregator::http::testing::block_on(crate::aggregator::UserLinks::put(
+            &links,
+            &harness.user("alice"),
+            "eu-1",
+        ))
+        .unwrap();
+        harness
+    }
+
+    #[test]
+    fn a_forged_thryve_connected_true_is_pending_until_thryve_confirms() {
+        let harness = linked_thryve();
+        let state = signed_state(&harness, "alice", "n-forged");
+        // Nobody consented at Thryve; the browser just says so.
+        let reply = harness
+            .get_query(
+                "/v1/return",
+                &[
+                    ("state", &state),
+                    ("dataSource", "18"),
+                    ("connected", "true"),
+                ],
+            )
+            .unwrap();
+        assert_eq!(reply.status, 303);
+        assert_eq!(harness.status("alice", "oura"), ConnectionStatus::Pending);
+        let list: healthlink_shared::ConnectionsResponse =
+            json(&harness.backend_get("/v1/users/alice/connections").unwrap());
+        let oura = list.sources.iter().find(|s| s.id == "oura").unwrap();
+        assert_eq!(oura.pending, Some(healthlink_shared::FlowAction::Connect));
+        assert_eq!(harness.trail("alice"), [row("connect", "pending", "user")]);
+        // Thryve's webhook is the confirmation.
+        thryve_webhook(&harness, "notification.source.connect");
+        assert_eq!(harness.status("alice", "oura"), ConnectionStatus::Connected);
+        assert_eq!(
+            harness.trail("alice"),
+            [
+                row("connect", "pending", "user"),
+                row("connect", "connected", "aggregator")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_webhook_that_overtakes_the_browser_is_not_undone() {
+        let harness = linked_thryve();
+        thryve_webhook(&harness, "notification.source.connect");
+        let state = signed_state(&harness, "alice", "n-late");
+        harness
+            .get_query(
+                "/v1/return",
+                &[
+                    ("state", &state),
+                    ("dataSource", "18"),
+                    ("connected", "true"),
+                ],
+            )
+            .unwrap();
+        assert_eq!(harness.status("alice", "oura"), ConnectionStatus::Connected);
+        assert_eq!(
+            harness.trail("alice"),
+            [
+                row("connect", "connected", "aggregator"),
+                row("connect", "connected", "user")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_thryve_decline_is_taken_at_its_word() {
+        let harness = linked_thryve();
+        let state = signed_state(&harness, "alice", "n-no");
+        harness
+            .get_query(
+                "/v1/return",
+                &[
+                    ("state", &state),
+                    ("dataSource", "18"),
+                    ("connected", "false"),
+                ],
+            )
+            .unwrap();
+        assert_eq!(
+            harness.status("alice", "oura"),
+            ConnectionStatus::Disconnected
+        );
+        assert_eq!(
+            harness.trail("alice"),
+            [row("connect", "cancelled", "user")]
         );
     }
 }

@@ -19,6 +19,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         user: &UserId,
         source: &'static SourceInfo,
         actor: AuditActor,
+        authorized_at_ms: i64,
     ) -> Result<Reply, ApiError> {
         let stored = self.store.statuses(user).await?;
         let current = stored
@@ -36,6 +37,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         let change = |status, result| Change {
             status,
             result,
+            authorized_at_ms: Some(authorized_at_ms),
             ..self.change(
                 user,
                 source.id,

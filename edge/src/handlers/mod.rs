@@ -71,7 +71,11 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         match route(request.method, request.path)? {
             Route::Healthz => Reply::json(
                 200,
-                &serde_json::json!({"status": "ok", "aggregator": self.config.aggregator.name()}),
+                &serde_json::json!({
+                    "status": "ok",
+                    "aggregator": self.config.aggregator.name(),
+                    "demo": self.config.demo_enabled(),
+                }),
             ),
             Route::OpenApi => Ok(Reply::text(
                 200,
@@ -89,12 +93,18 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             }
             Route::UserConnections(user) => {
                 self.backend(request)?;
-                Reply::json(200, &self.list(&user, |_| true).await?)
+                Reply::json(200, &self.list(&user, |_| true, None).await?)
             }
             Route::UserDisconnect(user, source) => {
                 self.backend(request)?;
-                self.disconnect(&user, source, healthlink_shared::AuditActor::Backend)
-                    .await
+                let now_ms = self.runtime.now_ms();
+                self.disconnect(
+                    &user,
+                    source,
+                    healthlink_shared::AuditActor::Backend,
+                    now_ms,
+                )
+                .await
             }
             Route::UserAudit(user) => {
                 self.backend(request)?;
@@ -118,7 +128,9 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 if !session.offers(source.id) {
                     return Err(ApiError::SourceNotAllowed);
                 }
-                self.disconnect(&session.user()?, source, session.actor())
+                let user = session.user()?;
+                self.session_outlived_erasure(&session, &user).await?;
+                self.disconnect(&user, source, session.actor(), session.iat * 1000)
                     .await
             }
             Route::ThryveWebhook => self.thryve_webhook(request).await,
@@ -126,6 +138,8 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             Route::Return => self.flow_return(request.query).await,
             Route::SandboxConsent => self.sandbox_consent(request.query),
             Route::DemoSession => self.demo_session(request.origin),
+            Route::DemoPage if self.config.demo_enabled() => Ok(Reply::static_asset()),
+            Route::DemoPage => Err(ApiError::NotFound),
         }
     }
 
@@ -155,7 +169,82 @@ pub fn misconfigured(error: &ConfigError) -> Result<Reply, ApiError> {
         &serde_json::json!({
             "status": "misconfigured",
             "aggregator": error.aggregator,
+            "demo": false,
             "problems": error.problems,
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{EDGE_ORIGIN, Harness, json};
+    use crate::config::{AggregatorConfig, Config};
+    use crate::error::ApiError;
+
+    fn without_demo(harness: Harness) -> Harness {
+        Harness {
+            config: Config {
+                demo: false,
+                ..harness.config
+            },
+            ..harness
+        }
+    }
+
+    #[test]
+    fn development_routes_exist_only_on_a_development_edge() {
+        let own_return = format!("{EDGE_ORIGIN}/v1/return?state=x");
+        let consent = [("source", "oura"), ("redirect_uri", own_return.as_str())];
+        for harness in [Harness::thryve(), Harness::rook()] {
+            assert_eq!(
+                harness.get_query("/sandbox/connect", &consent).unwrap_err(),
+                ApiError::NotFound
+            );
+            assert_eq!(
+                harness
+                    .post("/demo/session", Some(EDGE_ORIGIN), None, "")
+                    .unwrap_err(),
+                ApiError::NotFound
+            );
+            for page in ["/demo/", "/demo/demo.js", "/demo"] {
+                assert_eq!(
+                    harness.get_query(page, &[]).unwrap_err(),
+                    ApiError::NotFound
+                );
+            }
+        }
+        // The sandbox without the demo: the consent page, but no demo.
+        let sandbox = without_demo(Harness::sandbox());
+        assert!(sandbox.get_query("/sandbox/connect", &consent).is_ok());
+        assert_eq!(
+            sandbox
+                .post("/demo/session", Some(EDGE_ORIGIN), None, "")
+                .unwrap_err(),
+            ApiError::NotFound
+        );
+        assert_eq!(
+            sandbox.get_query("/demo/", &[]).unwrap_err(),
+            ApiError::NotFound
+        );
+        // A demo edge serves the page's files from the assets.
+        let demo = Harness::sandbox();
+        assert!(demo.get_query("/demo/", &[]).unwrap().static_asset);
+    }
+
+    #[test]
+    fn healthz_says_which_aggregator_runs_and_whether_the_demo_is_on() {
+        let health = |harness: &Harness| -> serde_json::Value {
+            json(&harness.get_query("/healthz", &[]).unwrap())
+        };
+        assert_eq!(
+            health(&Harness::sandbox()),
+            serde_json::json!({"status": "ok", "aggregator": "sandbox", "demo": true})
+        );
+        assert_eq!(
+            health(&Harness::with_aggregator(AggregatorConfig::Rook(
+                crate::config::tests::test_rook_config()
+            ))),
+            serde_json::json!({"status": "ok", "aggregator": "rook", "demo": false})
+        );
+    }
 }

@@ -19,6 +19,9 @@ pub struct Reply {
     pub headers: Vec<(&'static str, String)>,
     /// Work to do after the answer has gone out.
     pub follow_up: Option<FollowUp>,
+    /// Answer with the static asset at the request's path instead (the
+    /// glue fetches it from the assets binding; `status` and `body` unused).
+    pub static_asset: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +44,15 @@ impl Reply {
             body: None,
             headers: Vec::new(),
             follow_up: None,
+            static_asset: false,
+        }
+    }
+
+    /// The static file at the request's path.
+    pub fn static_asset() -> Self {
+        Self {
+            static_asset: true,
+            ..Self::empty(200)
         }
     }
 

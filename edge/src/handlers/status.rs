@@ -17,7 +17,9 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// The widget's list: the session's sources, in its language.
     pub(super) async fn widget_list(&self, session: &SessionClaims) -> Result<Reply, ApiError> {
         let user = session.user()?;
-        let mut list = self.list(&user, |id| session.offers(id)).await?;
+        let mut list = self
+            .list(&user, |id| session.offers(id), Some(session))
+            .await?;
         list.locale = session.loc.clone();
         Reply::json(200, &list)
     }
@@ -25,12 +27,39 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// The sources `offers` allows and the aggregator serves, with their
     /// statuses. If the aggregator's status check fails, the last known
     /// statuses are shown: a list never fails because upstream does.
+    /// A session minted before the user was erased is over: the host must
+    /// mint a new one (the user starts again from nothing).
+    pub(super) fn check_not_erased_since(
+        session: &SessionClaims,
+        erased_at_ms: Option<i64>,
+    ) -> Result<(), ApiError> {
+        match erased_at_ms {
+            Some(erased) if session.iat * 1000 <= erased => Err(ApiError::SessionExpired),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Self::check_not_erased_since`], reading the tombstone.
+    pub(super) async fn session_outlived_erasure(
+        &self,
+        session: &SessionClaims,
+        user: &UserId,
+    ) -> Result<(), ApiError> {
+        let record = self.store.record_of(user).await?;
+        Self::check_not_erased_since(session, record.erased_at_ms)
+    }
+
     pub(super) async fn list(
         &self,
         user: &UserId,
         offers: impl Fn(&str) -> bool,
+        session: Option<&SessionClaims>,
     ) -> Result<ConnectionsResponse, ApiError> {
-        let mut stored = self.store.statuses(user).await?;
+        let record = self.store.record_of(user).await?;
+        if let Some(session) = session {
+            Self::check_not_erased_since(session, record.erased_at_ms)?;
+        }
+        let mut stored = record.statuses;
         match self.reconcile(user, &stored).await {
             Ok(0) => {}
             Ok(_) => stored = self.store.statuses(user).await?,
@@ -107,6 +136,8 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             action,
             result: healthlink_shared::AuditResult::Failed,
             aggregator: self.aggregator.name().to_owned(),
+            occurred_at_ms: None,
+            authorized_at_ms: None,
         }
     }
 }

@@ -34,12 +34,21 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         if authorization.is_none() {
             return Err(ApiError::WebhookUnauthorized);
         }
-        let secret = match (from, &self.config.aggregator) {
-            (WebhookFrom::Thryve, AggregatorConfig::Thryve(config)) => &config.webhook_secret,
-            (WebhookFrom::Rook, AggregatorConfig::Rook(config)) => &config.webhook_secret,
+        let (current, previous) = match (from, &self.config.aggregator) {
+            (WebhookFrom::Thryve, AggregatorConfig::Thryve(config)) => {
+                (&config.webhook_secret, &config.previous_webhook_secret)
+            }
+            (WebhookFrom::Rook, AggregatorConfig::Rook(config)) => {
+                (&config.webhook_secret, &config.previous_webhook_secret)
+            }
             _ => return Err(ApiError::NotFound),
         };
-        if !bearer_matches(authorization, secret) {
+        // Two secrets while one is rotated out: the aggregator switches
+        // when it switches, and no delivery in between is refused.
+        let accepted = std::iter::once(current)
+            .chain(previous)
+            .any(|secret| bearer_matches(authorization, secret));
+        if !accepted {
             return Err(ApiError::WebhookUnauthorized);
         }
         Ok(())
@@ -79,6 +88,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         let change = Change {
             status: Some(status),
             result,
+            occurred_at_ms: event.occurred_at_ms,
             ..self.change(
                 &user,
                 event.source.id,
@@ -282,5 +292,37 @@ mod tests {
                 .any(|line| line.contains("reconcile failed"))
         );
         assert_eq!(harness.trail("alice").len(), 1);
+    }
+
+    #[test]
+    fn a_rotated_out_secret_is_accepted_while_it_is_configured() {
+        let mut harness = Harness::rook();
+        let AggregatorConfig::Rook(rook) = &mut harness.config.aggregator else {
+            unreachable!()
+        };
+        rook.previous_webhook_secret = Some("the-old-webhook-secret-being-rotated".into());
+        let body = r#"{"user_id":"alice"}"#;
+        for secret in [WEBHOOK_SECRET, "the-old-webhook-secret-being-rotated"] {
+            let reply = harness
+                .post(
+                    "/v1/webhooks/rook",
+                    None,
+                    Some(&format!("Bearer {secret}")),
+                    body,
+                )
+                .unwrap();
+            assert_eq!(reply.status, 202, "{secret}");
+        }
+        assert_eq!(
+            harness
+                .post(
+                    "/v1/webhooks/rook",
+                    None,
+                    Some("Bearer the-old-webhook-secret-being-"),
+                    body
+                )
+                .unwrap_err(),
+            ApiError::WebhookUnauthorized
+        );
     }
 }

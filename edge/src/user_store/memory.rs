@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use super::{Consumed, StoreError, UserStore};
 use crate::user_id::UserId;
 use crate::user_state::{
-    AuditRow, Change, ObjectName, RecordRule, StoredStatus, changes_to_apply, pending_action,
+    AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord, allowed_after_erasure,
+    changes_to_apply, pending_action, settle_unconfirmed,
 };
 
 /// The store's operations, for injecting failures and reading the log.
@@ -26,6 +27,7 @@ pub enum Op {
 
 #[derive(Debug, Default, Clone)]
 struct Object {
+    erased_at_ms: Option<i64>,
     statuses: Vec<StoredStatus>,
     used_states: BTreeMap<String, i64>,
     audit: Vec<AuditRow>,
@@ -67,7 +69,7 @@ impl MemoryStore {
             .collect()
     }
 
-    /// Whether anything at all is stored under `object`.
+    /// Whether anything but a tombstone is stored under `object`.
     pub fn holds(&self, object: &ObjectName) -> bool {
         self.objects.borrow().get(object).is_some_and(|object| {
             !(object.statuses.is_empty()
@@ -115,6 +117,8 @@ impl MemoryStore {
     }
 
     fn apply(&self, object: &mut Object, change: &Change) {
+        // Fresh authority brought the user back.
+        object.erased_at_ms = None;
         if let Some(status) = change.status {
             object.statuses.retain(|row| row.source != change.source);
             object.statuses.push(StoredStatus {
@@ -141,10 +145,14 @@ impl MemoryStore {
 }
 
 impl UserStore for MemoryStore {
-    async fn statuses(&self, user: &UserId) -> Result<Vec<StoredStatus>, StoreError> {
+    async fn record_of(&self, user: &UserId) -> Result<UserRecord, StoreError> {
         let name = ObjectName::user(user);
         self.call(Op::Statuses, &name)?;
-        Ok(self.object(&name).statuses)
+        let object = self.object(&name);
+        Ok(UserRecord {
+            statuses: object.statuses,
+            erased_at_ms: object.erased_at_ms,
+        })
     }
 
     async fn record(
@@ -157,10 +165,13 @@ impl UserStore for MemoryStore {
         self.call(Op::Record, &name)?;
         let mut objects = self.objects.borrow_mut();
         let object = objects.entry(name).or_default();
-        let changes = match rule {
+        let changes: Vec<Change> = match rule {
             RecordRule::Always => changes,
             RecordRule::OnlyIfChanged => changes_to_apply(&object.statuses, changes),
-        };
+        }
+        .into_iter()
+        .filter(|change| allowed_after_erasure(object.erased_at_ms, change))
+        .collect();
         for change in &changes {
             self.apply(object, change);
         }
@@ -184,7 +195,11 @@ impl UserStore for MemoryStore {
         if object.used_states.contains_key(nonce) {
             return Ok(Consumed::AlreadyUsed);
         }
+        if !allowed_after_erasure(object.erased_at_ms, &change) {
+            return Ok(Consumed::ErasedBefore);
+        }
         object.used_states.insert(nonce.to_owned(), expires_at_ms);
+        let change = settle_unconfirmed(&object.statuses, change);
         self.apply(object, &change);
         Ok(Consumed::Recorded)
     }
@@ -228,9 +243,15 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
-    async fn erase(&self, object: &ObjectName) -> Result<(), StoreError> {
+    async fn erase(&self, object: &ObjectName, at_ms: i64) -> Result<(), StoreError> {
         self.call(Op::Erase, object)?;
-        self.objects.borrow_mut().remove(object);
+        self.objects.borrow_mut().insert(
+            object.clone(),
+            Object {
+                erased_at_ms: Some(at_ms),
+                ..Object::default()
+            },
+        );
         Ok(())
     }
 }

@@ -16,6 +16,10 @@ const DATA_SOURCES: &[u32] = &[1, 2, 3, 5, 8, 11, 18, 22];
 pub struct Behaviour {
     /// The user presses "cancel" on the provider's consent page.
     pub deny_consent: bool,
+    /// Thryve's connection webhook does not come (yet): the edge has only
+    /// the browser's word. By default it is posted, as Thryve does, before
+    /// the browser is sent back.
+    pub withhold_webhook: bool,
     pub revoke: Revoke,
     /// Replaces the answer of every API call (accessToken, connection).
     pub api_fault: Option<Fault>,
@@ -41,6 +45,8 @@ struct State {
     /// connectionSessionToken → endUserId.
     sessions: HashMap<String, String>,
     connected: HashSet<(String, u32)>,
+    /// End users the edge asked to delete.
+    deleted: HashSet<String>,
     /// By partnerUserID.
     behaviours: HashMap<String, Behaviour>,
 }
@@ -111,6 +117,9 @@ impl Thryve {
             ("POST", "/api/widget/v6/connection") => {
                 self.api(request, |this| this.connection(request))
             }
+            ("DELETE", "/api/v5/userInformation") => {
+                self.api(request, |this| this.delete_user(request))
+            }
             ("GET", "/service/dataSourceDirectConnection.html") => self.direct_connect(request),
             ("GET", "/service/dataSourceDirectRevoke.html") => self.direct_revoke(request),
             ("GET", "/service/dataSourceDirectConnectionResult.html") => self.result_page(request),
@@ -180,6 +189,48 @@ impl Thryve {
             })
             .clone();
         Reply::text(200, &end_user)
+    }
+
+    /// `DELETE /v5/userInformation`: a form body with the end user's
+    /// `authenticationToken` and an ISO 8601 `deletionDate`; 204, and the
+    /// end user is gone (with its connections).
+    fn delete_user(&self, request: &Incoming) -> Reply {
+        if request.media_type() != Some("application/x-www-form-urlencoded") {
+            return Reply::violation("userInformation deletion takes a form body".into());
+        }
+        let fields: Vec<(String, String)> = url::form_urlencoded::parse(request.body.as_bytes())
+            .into_owned()
+            .collect();
+        let field = |wanted: &str| {
+            fields
+                .iter()
+                .find(|(name, _)| name == wanted)
+                .map(|(_, value)| value.clone())
+        };
+        if fields
+            .iter()
+            .any(|(name, _)| name != "authenticationToken" && name != "deletionDate")
+        {
+            return Reply::violation(format!("unknown deletion fields in {fields:?}"));
+        }
+        let Some(token) = field("authenticationToken") else {
+            return Reply::violation("a deletion needs authenticationToken".into());
+        };
+        if let Some(date) = field("deletionDate")
+            && healthlink_edge::time::unix_ms_from_rfc3339(&date).is_none()
+        {
+            return Reply::violation(format!("deletionDate is not ISO 8601: {date}"));
+        }
+        let mut state = self.lock();
+        state.end_users.retain(|_, end_user| *end_user != token);
+        state.connected.retain(|(end_user, _)| *end_user != token);
+        state.deleted.insert(token);
+        Reply::text(204, "")
+    }
+
+    /// Whether the edge asked Thryve to delete this end user.
+    pub fn was_deleted(&self, end_user: &str) -> bool {
+        self.lock().deleted.contains(end_user)
     }
 
     fn connection(&self, request: &Incoming) -> Reply {
@@ -309,9 +360,15 @@ impl Thryve {
                 "the edge's connect URL needs an absolute redirect_uri".into(),
             );
         };
-        let connected = !self.behaviour_of_end_user(&end_user).deny_consent;
+        let behaviour = self.behaviour_of_end_user(&end_user);
+        let connected = !behaviour.deny_consent;
         if connected {
-            self.lock().connected.insert((end_user, data_source));
+            self.lock()
+                .connected
+                .insert((end_user.clone(), data_source));
+            if !behaviour.withhold_webhook {
+                post_webhook("notification.source.connect", &end_user, data_source);
+            }
         }
         let token = request.query_value("token").unwrap_or_default();
         Reply::redirect(self.result_url(token, data_source, connected, Some(redirect)))
@@ -357,4 +414,50 @@ impl Thryve {
             None => Reply::html("<html>Done. You can close this window.</html>"),
         }
     }
+}
+
+/// Posts a connection notification to the Thryve edge's webhook, in the
+/// documented shape (`data.dataSourceId`, `data.timestamp`), with the
+/// configured secret, and waits for the answer (Thryve wants it within 2 s).
+pub fn post_webhook(kind: &str, end_user: &str, data_source: u32) {
+    use std::io::{Read, Write};
+    let body = serde_json::json!({
+        "type": kind,
+        "endUserId": end_user,
+        "timestampType": "unix",
+        "data": {
+            "dataSourceId": data_source,
+            "timestamp": std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970")
+                .as_millis() as u64,
+        },
+    })
+    .to_string();
+    let edge = url::Url::parse(&env().thryve_edge_url).expect("edge URL");
+    let authority = format!(
+        "{}:{}",
+        edge.host_str().expect("host"),
+        edge.port_or_known_default().expect("port")
+    );
+    let mut stream = std::net::TcpStream::connect(&authority).expect("the Thryve edge listens");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST /v1/webhooks/thryve HTTP/1.1\r\nHost: {authority}\r\n\
+         Authorization: Bearer {secret}\r\nContent-Type: application/json\r\n\
+         Content-Length: {length}\r\nConnection: close\r\n\r\n{body}",
+        secret = env().secret("THRYVE_WEBHOOK_SECRET"),
+        length = body.len(),
+    )
+    .expect("webhook sent");
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).expect("webhook answered");
+    let status = String::from_utf8_lossy(&head[9..12]).into_owned();
+    assert!(
+        status == "204",
+        "the edge answered the connect webhook with {status}"
+    );
 }

@@ -1,0 +1,151 @@
+//! The attack matrix of a deployed edge: what a production edge must never
+//! do, each case tried against the running edges over HTTP. Every answer is
+//! a 4xx problem or harmless, never a 5xx.
+
+use healthlink_tests::edge::{Answer, Edge, client};
+use reqwest::Method;
+
+/// An edge on a real aggregator has no development features: no stand-in
+/// consent page, no demo page, no keyless demo sessions — whatever Origin a
+/// caller claims.
+#[tokio::test]
+async fn a_real_aggregators_edge_has_no_demo_and_no_sandbox() {
+    for edge in [Edge::Thryve, Edge::Rook] {
+        let health: serde_json::Value = Answer::send(client().get(edge.url("/healthz")))
+            .await
+            .json();
+        assert_eq!(health["demo"], false, "{edge:?}");
+        let own_return = edge.url("/v1/return?state=x");
+        Answer::send(
+            client()
+                .get(edge.url("/sandbox/connect"))
+                .query(&[("source", "oura"), ("redirect_uri", own_return.as_str())]),
+        )
+        .await
+        .expect_problem(404, "not_found");
+        for page in ["/demo/", "/demo/demo.js", "/demo/index.html"] {
+            Answer::send(client().get(edge.url(page)))
+                .await
+                .expect_problem(404, "not_found");
+        }
+        Answer::send(
+            client()
+                .request(Method::POST, edge.url("/demo/session"))
+                .header("origin", edge.base()),
+        )
+        .await
+        .expect_problem(404, "not_found");
+    }
+}
+
+/// The development edge serves its demo page (through the Worker, with the
+/// security headers of every answer).
+#[tokio::test]
+async fn the_development_edge_serves_the_demo_page() {
+    // Not through `Answer::send`: the demo page is no API route.
+    let page = client()
+        .get(Edge::Sandbox.url("/demo/"))
+        .send()
+        .await
+        .expect("the edge answers");
+    assert_eq!(page.status(), 200);
+    let header = |name: &str| {
+        page.headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(header("content-type").starts_with("text/html"));
+    assert_eq!(header("x-content-type-options"), "nosniff");
+}
+
+/// Thryve's `connected=true` is unsigned. Someone holding a valid return
+/// state who adds it without consenting gets a `pending` source ("Finishing
+/// connection…"), never a connected one; Thryve's webhook confirms.
+#[tokio::test]
+async fn a_forged_thryve_return_is_pending_until_thryve_confirms() {
+    use healthlink_shared::{ConnectResponse, ConnectionStatus, FlowAction};
+    use healthlink_tests::emulators::thryve::{Behaviour, post_webhook, thryve};
+
+    use crate::aggregator_support::{audit, list, row, start_connect};
+    use crate::thryve::user_with;
+
+    const EDGE: Edge = Edge::Thryve;
+    let (user, session) = user_with(
+        "forged-thryve",
+        Behaviour {
+            withhold_webhook: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let started = start_connect(EDGE, &session, "oura").await;
+    let ConnectResponse { url } = started.json();
+    // Never visit Thryve: take our own return URL out of the connect URL and
+    // claim success.
+    let consent = url::Url::parse(&url).unwrap();
+    let return_to = consent
+        .query_pairs()
+        .find(|(name, _)| name == "redirect_uri")
+        .map(|(_, value)| value.into_owned())
+        .expect("a redirect_uri");
+    let forged = format!("{return_to}&dataSource=18&connected=true");
+    let back = Answer::send(client().get(&forged)).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let oura = |list: healthlink_shared::ConnectionsResponse| {
+        list.sources.into_iter().find(|s| s.id == "oura").unwrap()
+    };
+    let listed = oura(list(EDGE, &session).await);
+    assert_eq!(listed.status, ConnectionStatus::Pending);
+    assert_eq!(listed.pending, Some(FlowAction::Connect));
+    assert_eq!(
+        audit(EDGE, &user).await,
+        [row("connect", "pending", "user")]
+    );
+
+    // Thryve's connection webhook is what makes it connected.
+    let end_user = thryve().end_user_id(&user).expect("an end user");
+    tokio::task::spawn_blocking(move || post_webhook("notification.source.connect", &end_user, 18))
+        .await
+        .unwrap();
+    assert_eq!(
+        oura(list(EDGE, &session).await).status,
+        ConnectionStatus::Connected
+    );
+    assert_eq!(
+        audit(EDGE, &user).await,
+        [
+            row("connect", "pending", "user"),
+            row("connect", "connected", "aggregator")
+        ]
+    );
+}
+
+/// Static files (served before the Worker runs) carry `nosniff` too, so a
+/// browser never runs one as another type.
+#[tokio::test]
+async fn static_assets_are_never_sniffed() {
+    for file in [
+        "/healthlink.js",
+        "/healthlink-widget.js",
+        "/healthlink-widget_bg.wasm",
+        "/healthlink.d.ts",
+        "/",
+    ] {
+        let answer = client()
+            .get(Edge::Sandbox.url(file))
+            .send()
+            .await
+            .expect("the edge answers");
+        assert_eq!(answer.status(), 200, "{file}");
+        assert_eq!(
+            answer
+                .headers()
+                .get("x-content-type-options")
+                .and_then(|value| value.to_str().ok()),
+            Some("nosniff"),
+            "{file}"
+        );
+    }
+}
