@@ -16,7 +16,7 @@ use crate::cors::{self, CorsDecision};
 use crate::error::ApiError;
 use crate::fetch_client::FetchClient;
 use crate::handlers::{self, Edge, Incoming, Reply, Runtime};
-use crate::request_body::{check_body, check_declared_length, has_body};
+use crate::request_body::{CappedBody, check_body, check_declared_length, has_body};
 use crate::signing::Signer;
 use crate::user_state_do::DurableObjectStore;
 use crate::user_store::ThryveLinks;
@@ -180,7 +180,6 @@ async fn serve(
     // The method as sent: workers-rs maps methods it does not know (QUERY,
     // PROPFIND, …) to GET, which would answer them as reads.
     let method = req.inner().method();
-    let body = read_body(req, &method).await?;
     let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     let authorization = req.headers().get("authorization")?;
     let incoming = Incoming {
@@ -189,10 +188,21 @@ async fn serve(
         query: &query,
         authorization: authorization.as_deref(),
         origin,
-        body: &body,
+        body: "",
     };
     let reply = with_edge(env, parsed, edge_origin, async |edge| {
-        edge.handle(&incoming).await
+        // Route and authenticate first; only then is a body read.
+        let body = if has_body(&method) {
+            edge.admit(&incoming)?;
+            read_body(req).await?
+        } else {
+            String::new()
+        };
+        edge.handle(&Incoming {
+            body: &body,
+            ..incoming
+        })
+        .await
     })
     .await??;
     if let Some(follow_up) = reply.follow_up.clone() {
@@ -210,18 +220,20 @@ async fn serve(
     Ok(reply)
 }
 
-/// The body of a POST, within the size limit and JSON; other methods have
-/// no body for us to read.
-async fn read_body(req: &mut Request, method: &str) -> Result<String, ApiError> {
-    if !has_body(method) {
-        return Ok(String::new());
-    }
+/// The body of an admitted POST: refused unread when it declares too much,
+/// read as a stream with a running cap (a chunked body has no length to
+/// trust), and JSON.
+async fn read_body(req: &mut Request) -> Result<String, ApiError> {
+    use futures_util::StreamExt;
     check_declared_length(req.headers().get("content-length")?.as_deref())?;
-    let body = req
-        .text()
-        .await
-        .map_err(|_| ApiError::invalid("The body is not UTF-8 text."))?;
-    check_body(&body, req.headers().get("content-type")?.as_deref())?;
+    let content_type = req.headers().get("content-type")?;
+    let mut body = CappedBody::default();
+    let mut stream = req.stream()?;
+    while let Some(chunk) = stream.next().await {
+        body.push(&chunk?)?;
+    }
+    let body = body.into_text()?;
+    check_body(&body, content_type.as_deref())?;
     Ok(body)
 }
 

@@ -23,6 +23,27 @@ pub fn check_declared_length(content_length: Option<&str>) -> Result<(), ApiErro
     Ok(())
 }
 
+/// A body read chunk by chunk, refused the moment it passes the limit —
+/// whatever `Content-Length` said, or if it said nothing (chunked).
+#[derive(Debug, Default)]
+pub struct CappedBody {
+    bytes: Vec<u8>,
+}
+
+impl CappedBody {
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), ApiError> {
+        if self.bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    pub fn into_text(self) -> Result<String, ApiError> {
+        String::from_utf8(self.bytes).map_err(|_| ApiError::invalid("The body is not UTF-8 text."))
+    }
+}
+
 /// Checks a body as read: within the limit, and JSON by its media type when
 /// it is not empty.
 pub fn check_body(body: &str, content_type: Option<&str>) -> Result<(), ApiError> {
@@ -70,6 +91,25 @@ mod tests {
         assert_eq!(check_declared_length(Some("lots")), Ok(()));
         assert!(has_body("POST"));
         assert!(!has_body("GET") && !has_body("DELETE"));
+    }
+
+    #[test]
+    fn a_body_is_refused_as_soon_as_it_passes_the_limit() {
+        let mut body = CappedBody::default();
+        let chunk = vec![b'x'; 4096];
+        for _ in 0..4 {
+            body.push(&chunk).unwrap();
+        }
+        assert_eq!(body.push(b"y"), Err(ApiError::PayloadTooLarge));
+        let mut text = CappedBody::default();
+        text.push("{\"ok\":true}".as_bytes()).unwrap();
+        assert_eq!(text.into_text().unwrap(), "{\"ok\":true}");
+        let mut bad = CappedBody::default();
+        bad.push(&[0xff, 0xfe]).unwrap();
+        assert!(matches!(
+            bad.into_text(),
+            Err(ApiError::InvalidRequest { .. })
+        ));
     }
 
     #[test]

@@ -149,3 +149,63 @@ async fn static_assets_are_never_sniffed() {
         );
     }
 }
+
+/// Sends a chunked POST (no `Content-Length`) of `size` bytes over a raw
+/// socket and returns the status line's code. The edge may answer and close
+/// before the body is through; that is the point.
+fn chunked_post(path: &str, authorization: Option<&str>, size: usize) -> u16 {
+    use std::io::{Read, Write};
+    let edge = url::Url::parse(Edge::Sandbox.base()).unwrap();
+    let authority = format!("{}:{}", edge.host_str().unwrap(), edge.port().unwrap());
+    let mut stream = std::net::TcpStream::connect(&authority).expect("the edge listens");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let auth = authorization
+        .map(|value| format!("Authorization: {value}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\n{auth}Content-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let chunk = vec![b' '; 8192];
+    let mut sent = 0;
+    while sent < size {
+        let frame = [
+            format!("{:x}\r\n", chunk.len()).into_bytes(),
+            chunk.clone(),
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        if stream.write_all(&frame).is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    text.get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text}"))
+}
+
+/// A chunked body without `Content-Length` is not buffered: without
+/// credentials it is refused before it is read, with them it is cut off at
+/// 16 KiB — 4xx in both cases, never a 5xx.
+#[tokio::test]
+async fn large_chunked_bodies_are_refused_before_or_while_they_arrive() {
+    let api_key = format!("Bearer {}", healthlink_tests::env().api_key);
+    let (anonymous, authenticated) = tokio::task::spawn_blocking(move || {
+        (
+            chunked_post("/v1/sessions", None, 4 * 1024 * 1024),
+            chunked_post("/v1/sessions", Some(&api_key), 256 * 1024),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(anonymous, 401);
+    assert_eq!(authenticated, 413);
+}

@@ -66,6 +66,44 @@ pub struct Edge<'a, A, S, R> {
 }
 
 impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
+    /// What may be decided before a byte of the body is read: that the
+    /// route exists, and that the caller is who the route needs (API key,
+    /// session with scope and origin, webhook secret). Nothing costly or
+    /// large is done for a caller who fails this.
+    pub fn admit(&self, request: &Incoming<'_>) -> Result<Route, ApiError> {
+        let route = route(request.method, request.path)?;
+        match &route {
+            Route::CreateSession
+            | Route::UserConnections(_)
+            | Route::UserDisconnect(..)
+            | Route::UserAudit(_)
+            | Route::DeleteUser(_) => self.backend(request)?,
+            Route::Connections => {
+                self.session(request, Scope::Read)?;
+            }
+            Route::Connect(_) => {
+                self.session(request, Scope::Connect)?;
+            }
+            Route::Disconnect(_) => {
+                self.session(request, Scope::Disconnect)?;
+            }
+            Route::ThryveWebhook => {
+                self.authenticate_webhook(WebhookFrom::Thryve, request.authorization)?
+            }
+            Route::RookWebhook => {
+                self.authenticate_webhook(WebhookFrom::Rook, request.authorization)?
+            }
+            Route::DemoSession => self.demo_session_allowed(request.origin)?,
+            Route::Healthz
+            | Route::OpenApi
+            | Route::Preflight
+            | Route::Return
+            | Route::SandboxConsent
+            | Route::DemoPage => {}
+        }
+        Ok(route)
+    }
+
     /// Routes the request and runs its handler.
     pub async fn handle(&self, request: &Incoming<'_>) -> Result<Reply, ApiError> {
         match route(request.method, request.path)? {
@@ -245,6 +283,72 @@ mod tests {
                 crate::config::tests::test_rook_config()
             ))),
             serde_json::json!({"status": "ok", "aggregator": "rook", "demo": false})
+        );
+    }
+}
+
+#[cfg(test)]
+mod admission_tests {
+    use super::testing::{EDGE_ORIGIN, Harness};
+    use super::{Incoming, Route};
+    use crate::error::ApiError;
+
+    fn admit(
+        harness: &Harness,
+        path: &str,
+        authorization: Option<&str>,
+    ) -> Result<Route, ApiError> {
+        harness.with_edge(async |edge| {
+            edge.admit(&Incoming {
+                method: "POST",
+                path,
+                query: &[],
+                authorization,
+                origin: Some(EDGE_ORIGIN),
+                body: "",
+            })
+        })
+    }
+
+    #[test]
+    fn no_body_is_read_for_a_caller_who_is_not_let_in() {
+        let harness = Harness::rook();
+        for path in [
+            "/v1/sessions",
+            "/v1/connections/oura/connect",
+            "/v1/connections/oura/disconnect",
+            "/v1/users/alice/connections/oura/disconnect",
+        ] {
+            assert_eq!(
+                admit(&harness, path, None),
+                Err(ApiError::Unauthorized),
+                "{path}"
+            );
+            assert_eq!(
+                admit(&harness, path, Some("Bearer forged")),
+                Err(ApiError::Unauthorized),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            admit(&harness, "/v1/webhooks/rook", None),
+            Err(ApiError::WebhookUnauthorized)
+        );
+        assert_eq!(
+            admit(&harness, "/demo/session", None),
+            Err(ApiError::NotFound)
+        );
+        assert_eq!(admit(&harness, "/nowhere", None), Err(ApiError::NotFound));
+        // The right credentials are let in.
+        let key = format!("Bearer {}", crate::config::tests::TEST_API_KEY);
+        assert_eq!(
+            admit(&harness, "/v1/sessions", Some(&key)),
+            Ok(Route::CreateSession)
+        );
+        let secret = format!("Bearer {}", super::testing::WEBHOOK_SECRET);
+        assert_eq!(
+            admit(&harness, "/v1/webhooks/rook", Some(&secret)),
+            Ok(Route::RookWebhook)
         );
     }
 }

@@ -21,17 +21,23 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// The demo page's session: only with the sandbox, and only for a page
     /// on this edge's own origin, bound to that origin alone.
     pub(super) fn demo_session(&self, origin: Option<&str>) -> Result<Reply, ApiError> {
+        self.demo_session_allowed(origin)?;
+        let request = CreateSessionRequest {
+            user_id: DEMO_USER.into(),
+            ..Default::default()
+        };
+        self.mint(request, &[self.edge_origin.to_owned()])
+    }
+
+    /// Only on a demo edge, and only for a page on the edge's own origin.
+    pub(super) fn demo_session_allowed(&self, origin: Option<&str>) -> Result<(), ApiError> {
         if !self.config.demo_enabled() {
             return Err(ApiError::NotFound);
         }
         if origin != Some(self.edge_origin) {
             return Err(ApiError::OriginNotAllowed);
         }
-        let request = CreateSessionRequest {
-            user_id: DEMO_USER.into(),
-            ..Default::default()
-        };
-        self.mint(request, &[self.edge_origin.to_owned()])
+        Ok(())
     }
 
     fn mint(

@@ -82,7 +82,7 @@ impl Harness {
     }
 
     /// Runs `action` with the edge as the Worker would build it.
-    fn with_edge<T>(
+    pub fn with_edge<T>(
         &self,
         action: impl AsyncFnOnce(
             &Edge<

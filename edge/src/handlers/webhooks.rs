@@ -26,7 +26,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// anything else, so an anonymous caller does not even learn which
     /// aggregator this edge runs. The route of an aggregator this edge does
     /// not run: 404. A wrong secret: 401.
-    fn authenticate_webhook(
+    pub(super) fn authenticate_webhook(
         &self,
         from: WebhookFrom,
         authorization: Option<&str>,
