@@ -17,6 +17,8 @@ pub const VAR_UPSTREAM_TIMEOUT_MS: &str = "HEALTHLINK_UPSTREAM_TIMEOUT_MS";
 /// Where phone-only sources are connected: a link into the host's mobile app,
 /// with `{source}` standing for the source id.
 pub const VAR_PHONE_LINK: &str = "HEALTHLINK_PHONE_LINK";
+/// Connect and disconnect attempts per user and minute (default 20).
+pub const VAR_ATTEMPTS_PER_MINUTE: &str = "HEALTHLINK_ATTEMPTS_PER_MINUTE";
 /// `true` turns on the demo page and its session route (sandbox only).
 pub const VAR_DEMO: &str = "HEALTHLINK_DEMO";
 pub const SECRET_API_KEY: &str = "HEALTHLINK_API_KEY";
@@ -121,6 +123,8 @@ pub struct Config {
     /// Deep link into the host's mobile app for phone-only sources, with
     /// `{source}` for the source id; the widget shows it as a QR code.
     pub phone_link: Option<String>,
+    /// Connect and disconnect attempts one user may make per minute.
+    pub attempts_per_minute: u32,
     /// The demo page and its keyless session route (only ever with the
     /// sandbox; see [`Config::demo_enabled`]).
     pub demo: bool,
@@ -396,6 +400,21 @@ impl Config {
                  on an edge that talks to a real aggregator."
             ));
         }
+        let attempts_per_minute = match (reader.lookup)(VAR_ATTEMPTS_PER_MINUTE)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+        {
+            None => crate::user_state::ATTEMPTS_PER_WINDOW,
+            Some(value) => match value.parse::<u32>() {
+                Ok(limit) if (1..=100_000).contains(&limit) => limit,
+                _ => {
+                    reader.problem(format!(
+                        "{VAR_ATTEMPTS_PER_MINUTE} must be a number from 1 to 100000."
+                    ));
+                    crate::user_state::ATTEMPTS_PER_WINDOW
+                }
+            },
+        };
         let api_key = reader.secret(SECRET_API_KEY, MIN_API_KEY_LEN);
         let signing_key = reader.secret(SECRET_SIGNING_KEY, MIN_SIGNING_KEY_LEN);
         match aggregator {
@@ -406,6 +425,7 @@ impl Config {
                 app_name,
                 upstream_timeout_ms,
                 phone_link,
+                attempts_per_minute,
                 demo,
                 api_key,
                 signing_key,

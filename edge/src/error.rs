@@ -48,6 +48,11 @@ pub enum ApiError {
     RateLimited {
         retry_after_seconds: u32,
     },
+    /// One user made more connect or disconnect attempts than a person
+    /// would (per minute); retry after this many seconds.
+    TooManyAttempts {
+        retry_after_seconds: u32,
+    },
     /// The aggregator failed, timed out or answered nonsense; retry later.
     UpstreamUnavailable,
     /// The aggregator reports the source still connected after a revoke.
@@ -94,7 +99,7 @@ impl ApiError {
             Self::StateAlreadyUsed | Self::SourceExpired => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::RateLimited { .. } => 429,
+            Self::RateLimited { .. } | Self::TooManyAttempts { .. } => 429,
             Self::Misconfigured { .. } | Self::Internal => 500,
             Self::DisconnectFailed | Self::UpstreamRefused => 502,
             Self::UpstreamUnavailable => 503,
@@ -120,7 +125,9 @@ impl ApiError {
             Self::ReturnUrlNotAllowed => "return_url_not_allowed",
             Self::InvalidState => "invalid_state",
             Self::StateAlreadyUsed => "state_already_used",
-            Self::RateLimited { .. } => "rate_limited",
+            // The same code as upstream rate limiting: for the user and the
+            // widget it means the same thing, "try again later".
+            Self::RateLimited { .. } | Self::TooManyAttempts { .. } => "rate_limited",
             Self::UpstreamUnavailable => "upstream_unavailable",
             Self::DisconnectFailed => "disconnect_failed",
             Self::SourceExpired => "source_expired",
@@ -143,6 +150,9 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<u32> {
         match self {
             Self::RateLimited {
+                retry_after_seconds,
+            }
+            | Self::TooManyAttempts {
                 retry_after_seconds,
             } => Some(*retry_after_seconds),
             Self::UpstreamUnavailable => Some(30),
@@ -218,6 +228,14 @@ impl ApiError {
             Self::RateLimited { .. } => (
                 "Too many requests",
                 Some("The data provider asks us to slow down. Try again in a little while.".into()),
+            ),
+            Self::TooManyAttempts { .. } => (
+                "Too many attempts",
+                Some(
+                    "There were too many connect or disconnect attempts in the last minute. \
+                     Try again in a little while."
+                        .into(),
+                ),
             ),
             Self::UpstreamUnavailable => (
                 "Data provider unavailable",

@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS pending_actions (
 CREATE TABLE IF NOT EXISTS tombstone (
     erased_at_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS reserved_states (
+    nonce         TEXT PRIMARY KEY,
+    expires_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    at_ms INTEGER NOT NULL
+);
 ";
 
 /// In a user's object: that user's Thryve `endUserId`.
@@ -220,6 +227,29 @@ pub fn changes_to_apply(current: &[StoredStatus], changes: Vec<Change>) -> Vec<C
     applied
 }
 
+/// Connect and disconnect attempts one user may make per window by
+/// default: enough for any person, and a ceiling on what one session can
+/// cost the operator's aggregator quota.
+pub const ATTEMPTS_PER_WINDOW: u32 = 20;
+pub const ATTEMPT_WINDOW_MS: i64 = 60_000;
+
+/// Whether one more attempt is allowed, given the times of the attempts in
+/// the last window and the `limit` per window; `Err` carries the seconds
+/// until one is.
+pub fn attempt_allowed(recent_at_ms: &[i64], now_ms: i64, limit: u32) -> Result<(), u32> {
+    let recent: Vec<i64> = recent_at_ms
+        .iter()
+        .copied()
+        .filter(|at| *at > now_ms - ATTEMPT_WINDOW_MS)
+        .collect();
+    if recent.len() < limit as usize {
+        return Ok(());
+    }
+    let oldest = recent.iter().min().copied().unwrap_or(now_ms);
+    let wait_ms = oldest + ATTEMPT_WINDOW_MS - now_ms;
+    Err(u32::try_from((wait_ms + 999) / 1000).unwrap_or(60).max(1))
+}
+
 /// How a batch of changes is recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -260,6 +290,23 @@ pub enum UserStateCommand {
         before: Option<i64>,
         limit: u32,
     },
+    /// Reserves a return state's nonce before any upstream call, so a
+    /// replay is refused at once and costs the aggregator nothing.
+    Reserve {
+        nonce: String,
+        expires_at_ms: i64,
+    },
+    /// Gives a reservation back (the change it was for could not be
+    /// recorded), so the user's retry works.
+    Release {
+        nonce: String,
+    },
+    /// Counts a connect or disconnect attempt, or refuses it
+    /// ([`attempt_allowed`]).
+    Attempt {
+        at_ms: i64,
+        limit: u32,
+    },
     /// Deletes everything stored for the user and leaves a tombstone
     /// with the time.
     Erase {
@@ -286,6 +333,14 @@ pub enum UserStateReply {
         value: Option<String>,
     },
     StateAlreadyUsed,
+    /// A nonce reservation was made.
+    Reserved,
+    /// An attempt was counted.
+    AttemptAllowed,
+    /// Too many attempts: try again after this many seconds.
+    AttemptRefused {
+        retry_after_seconds: u32,
+    },
     /// The change was refused: the user was erased after its authority
     /// was granted.
     ErasedBefore,
@@ -304,6 +359,9 @@ impl UserStateReply {
             Self::Applied { .. } => "applied",
             Self::Link { .. } => "link",
             Self::StateAlreadyUsed => "state_already_used",
+            Self::Reserved => "reserved",
+            Self::AttemptAllowed => "attempt_allowed",
+            Self::AttemptRefused { .. } => "attempt_refused",
             Self::ErasedBefore => "erased_before",
             Self::Audit { .. } => "audit",
             Self::Erased => "erased",
@@ -485,5 +543,19 @@ mod tests {
             allowed_after_erasure(Some(5000), &with(Some(5001))),
             "a new session"
         );
+    }
+
+    #[test]
+    fn twenty_attempts_a_minute_then_wait_for_the_oldest_to_age_out() {
+        let now = 1_000_000;
+        let recent: Vec<i64> = (0..19).map(|i| now - 30_000 + i).collect();
+        assert_eq!(attempt_allowed(&recent, now, 20), Ok(()));
+        let full: Vec<i64> = (0..20).map(|i| now - 30_000 + i).collect();
+        assert_eq!(attempt_allowed(&full, now, 20), Err(30));
+        // Attempts older than the window do not count.
+        let old: Vec<i64> = (0..50).map(|i| now - 60_000 - i).collect();
+        assert_eq!(attempt_allowed(&old, now, 20), Ok(()));
+        let last_second: Vec<i64> = (0..20).map(|_| now - 59_999).collect();
+        assert_eq!(attempt_allowed(&last_second, now, 20), Err(1));
     }
 }

@@ -14,11 +14,11 @@ use worker::{
 use crate::error::ApiError;
 use crate::user_id::UserId;
 use crate::user_state::{
-    AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule, SCHEMA, StoredStatus, UserRecord,
-    UserStateCommand, UserStateReply, allowed_after_erasure, changes_to_apply, pending_action,
-    settle_unconfirmed,
+    ATTEMPT_WINDOW_MS, AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule, SCHEMA,
+    StoredStatus, UserRecord, UserStateCommand, UserStateReply, allowed_after_erasure,
+    attempt_allowed, changes_to_apply, pending_action, settle_unconfirmed,
 };
-use crate::user_store::{Consumed, StoreError, UserStore};
+use crate::user_store::{Consumed, Reservation, StoreError, UserStore};
 
 /// Binding name of the namespace; matches wrangler.toml.
 const USER_STATE_BINDING: &str = "USER_STATE";
@@ -81,6 +81,18 @@ impl DurableObject for UserState {
             UserStateCommand::Audit { before, limit } => UserStateReply::Audit {
                 rows: self.audit(before, limit)?,
             },
+            UserStateCommand::Reserve {
+                nonce,
+                expires_at_ms,
+            } => self.reserve(&nonce, expires_at_ms)?,
+            UserStateCommand::Release { nonce } => {
+                self.sql.exec(
+                    "DELETE FROM reserved_states WHERE nonce = ?",
+                    vec![nonce.as_str().into()],
+                )?;
+                UserStateReply::Recorded
+            }
+            UserStateCommand::Attempt { at_ms, limit } => self.attempt(at_ms, limit)?,
             UserStateCommand::Erase { at_ms } => {
                 self.state.storage().delete_all().await?;
                 // The object lives on; recreate empty tables for later use,
@@ -114,6 +126,11 @@ struct LinkRow {
 #[derive(serde::Deserialize)]
 struct CountRow {
     n: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct AttemptRow {
+    at_ms: i64,
 }
 
 #[derive(serde::Deserialize)]
@@ -239,6 +256,11 @@ impl UserState {
         if used.first().is_some_and(|row| row.n > 0) {
             return Ok(UserStateReply::StateAlreadyUsed);
         }
+        // Its own reservation is what let this return get here.
+        self.sql.exec(
+            "DELETE FROM reserved_states WHERE nonce = ?",
+            vec![nonce.into()],
+        )?;
         if !allowed_after_erasure(self.erased_at()?, change) {
             return Ok(UserStateReply::ErasedBefore);
         }
@@ -248,6 +270,58 @@ impl UserState {
         )?;
         self.apply(&settle_unconfirmed(&self.statuses()?, change.clone()))?;
         Ok(UserStateReply::Recorded)
+    }
+
+    fn used_or_reserved(&self, nonce: &str) -> worker::Result<bool> {
+        let used: Vec<CountRow> = self
+            .sql
+            .exec(
+                "SELECT (SELECT COUNT(*) FROM used_states WHERE nonce = ?1)
+                      + (SELECT COUNT(*) FROM reserved_states WHERE nonce = ?1) AS n",
+                vec![nonce.into()],
+            )?
+            .to_array()?;
+        Ok(used.first().is_some_and(|row| row.n > 0))
+    }
+
+    fn reserve(&self, nonce: &str, expires_at_ms: i64) -> worker::Result<UserStateReply> {
+        let now = worker::Date::now().as_millis() as i64;
+        self.sql.exec(
+            "DELETE FROM reserved_states WHERE expires_at_ms < ?",
+            vec![SqlStorageValue::try_from_i64(now)?],
+        )?;
+        if self.used_or_reserved(nonce)? {
+            return Ok(UserStateReply::StateAlreadyUsed);
+        }
+        self.sql.exec(
+            "INSERT INTO reserved_states (nonce, expires_at_ms) VALUES (?, ?)",
+            vec![nonce.into(), SqlStorageValue::try_from_i64(expires_at_ms)?],
+        )?;
+        Ok(UserStateReply::Reserved)
+    }
+
+    fn attempt(&self, at_ms: i64, limit: u32) -> worker::Result<UserStateReply> {
+        self.sql.exec(
+            "DELETE FROM attempts WHERE at_ms <= ?",
+            vec![SqlStorageValue::try_from_i64(at_ms - ATTEMPT_WINDOW_MS)?],
+        )?;
+        let recent: Vec<AttemptRow> = self
+            .sql
+            .exec("SELECT at_ms FROM attempts", None)?
+            .to_array()?;
+        let recent: Vec<i64> = recent.into_iter().map(|row| row.at_ms).collect();
+        Ok(match attempt_allowed(&recent, at_ms, limit) {
+            Ok(()) => {
+                self.sql.exec(
+                    "INSERT INTO attempts (at_ms) VALUES (?)",
+                    vec![SqlStorageValue::try_from_i64(at_ms)?],
+                )?;
+                UserStateReply::AttemptAllowed
+            }
+            Err(retry_after_seconds) => UserStateReply::AttemptRefused {
+                retry_after_seconds,
+            },
+        })
     }
 
     fn audit(&self, before: Option<i64>, limit: u32) -> worker::Result<Vec<AuditRow>> {
@@ -372,6 +446,52 @@ impl UserStore for DurableObjectStore {
             .await?
         {
             UserStateReply::Audit { rows } => Ok(rows),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn reserve_state(
+        &self,
+        user: &UserId,
+        nonce: &str,
+        expires_at_ms: i64,
+        _now_ms: i64,
+    ) -> Result<Reservation, StoreError> {
+        let command = UserStateCommand::Reserve {
+            nonce: nonce.to_owned(),
+            expires_at_ms,
+        };
+        match self.user(user, &command).await? {
+            UserStateReply::Reserved => Ok(Reservation::Reserved),
+            UserStateReply::StateAlreadyUsed => Ok(Reservation::AlreadyUsed),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn release_state(&self, user: &UserId, nonce: &str) -> Result<(), StoreError> {
+        let command = UserStateCommand::Release {
+            nonce: nonce.to_owned(),
+        };
+        match self.user(user, &command).await? {
+            UserStateReply::Recorded => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn attempt(
+        &self,
+        user: &UserId,
+        at_ms: i64,
+        limit: u32,
+    ) -> Result<Result<(), u32>, StoreError> {
+        match self
+            .user(user, &UserStateCommand::Attempt { at_ms, limit })
+            .await?
+        {
+            UserStateReply::AttemptAllowed => Ok(Ok(())),
+            UserStateReply::AttemptRefused {
+                retry_after_seconds,
+            } => Ok(Err(retry_after_seconds)),
             other => Err(unexpected(&other)),
         }
     }

@@ -47,6 +47,15 @@ pub enum Consumed {
     ErasedBefore,
 }
 
+/// How a nonce reservation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// Reserved for this return; nobody else may use it.
+    Reserved,
+    /// Used or reserved before: a replay.
+    AlreadyUsed,
+}
+
 /// One store of per-user state. Each method is one command to one object,
 /// applied whole or not at all. Futures are not `Send`: a Worker is
 /// single-threaded.
@@ -89,6 +98,27 @@ pub trait UserStore {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditRow>, StoreError>;
+
+    /// Reserves a return state's nonce (see `UserStateCommand::Reserve`).
+    async fn reserve_state(
+        &self,
+        user: &UserId,
+        nonce: &str,
+        expires_at_ms: i64,
+        now_ms: i64,
+    ) -> Result<Reservation, StoreError>;
+
+    /// Gives a reservation back.
+    async fn release_state(&self, user: &UserId, nonce: &str) -> Result<(), StoreError>;
+
+    /// Counts an attempt; `Err(seconds)` when there were `limit` in the
+    /// last minute already.
+    async fn attempt(
+        &self,
+        user: &UserId,
+        at_ms: i64,
+        limit: u32,
+    ) -> Result<Result<(), u32>, StoreError>;
 
     async fn link(&self, object: &ObjectName, name: &str) -> Result<Option<String>, StoreError>;
 

@@ -209,3 +209,27 @@ async fn large_chunked_bodies_are_refused_before_or_while_they_arrive() {
     assert_eq!(anonymous, 401);
     assert_eq!(authenticated, 413);
 }
+
+/// One session cannot burn the operator's aggregator quota: twenty connect
+/// or disconnect attempts a minute per user, then `429` with `Retry-After`.
+#[tokio::test]
+async fn a_user_gets_twenty_attempts_a_minute() {
+    use healthlink_tests::unique;
+    const EDGE: Edge = Edge::Rook;
+    let user = unique("attempts");
+    let session = EDGE.session_for(&user).await;
+    let attempt =
+        || Answer::send(EDGE.widget(Method::POST, "/v1/connections/oura/disconnect", &session));
+    for _ in 0..20 {
+        assert_eq!(attempt().await.status, 200);
+    }
+    let refused = attempt().await;
+    refused.expect_problem(429, "rate_limited");
+    let wait: u32 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Someone else is not affected.
+    let other = EDGE.session_for(&unique("attempts-other")).await;
+    let answer =
+        Answer::send(EDGE.widget(Method::POST, "/v1/connections/oura/disconnect", &other)).await;
+    assert_eq!(answer.status, 200);
+}

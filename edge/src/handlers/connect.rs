@@ -18,7 +18,7 @@ use crate::return_state::{ReturnState, STATE_TTL_SECONDS};
 use crate::routes::RETURN_PATH;
 use crate::session::SessionClaims;
 use crate::user_id::UserId;
-use crate::user_store::{Consumed, UserStore};
+use crate::user_store::{Consumed, Reservation, UserStore};
 
 impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// The URL the widget opens to connect `source`, leading back to our
@@ -71,6 +71,16 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         let state = ReturnState::verify(token, self.signer, self.now())?;
         let user = UserId::parse(&state.u).map_err(|_| ApiError::InvalidState)?;
         let source = find_source(&state.s).ok_or(ApiError::InvalidState)?;
+        // Reserved before the aggregator is asked: a replay is refused here
+        // and costs the aggregator nothing.
+        match self
+            .store
+            .reserve_state(&user, &state.n, state.exp * 1000, self.runtime.now_ms())
+            .await?
+        {
+            Reservation::Reserved => {}
+            Reservation::AlreadyUsed => return Err(ApiError::StateAlreadyUsed),
+        }
 
         let outcome = match self.aggregator.connect_outcome(&user, source, query).await {
             Ok(outcome) => outcome,
@@ -102,11 +112,17 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             authorized_at_ms: Some((state.exp - STATE_TTL_SECONDS) * 1000),
             ..change
         };
-        match self
+        let consumed = self
             .store
             .consume_and_record(&user, &state.n, state.exp * 1000, change)
-            .await?
-        {
+            .await;
+        if consumed.is_err() {
+            // Nothing was recorded: give the reservation back so the user's
+            // retry (reloading the page) works. If that fails too, the
+            // state has gone unused and the user starts again.
+            let _ = self.store.release_state(&user, &state.n).await;
+        }
+        match consumed? {
             Consumed::Recorded => {}
             Consumed::AlreadyUsed => return Err(ApiError::StateAlreadyUsed),
             // Issued before the user was erased: it ends nothing.
@@ -479,6 +495,33 @@ mod tests {
         assert_eq!(
             harness.trail("alice"),
             [row("connect", "cancelled", "user")]
+        );
+    }
+
+    #[test]
+    fn a_replayed_state_is_refused_before_the_aggregator_is_asked() {
+        let harness = Harness::rook();
+        let state = signed_state(&harness, "alice", "n-replay");
+        harness.script(vec![crate::aggregator::http::testing::answer(
+            200,
+            r#"{"data_source":"Oura","authorized":true}"#,
+        )]);
+        harness
+            .get_query("/v1/return", &[("state", &state)])
+            .unwrap();
+        assert_eq!(harness.http.sent().len(), 1, "one authorizer call");
+        for _ in 0..3 {
+            assert_eq!(
+                harness
+                    .get_query("/v1/return", &[("state", &state)])
+                    .unwrap_err(),
+                ApiError::StateAlreadyUsed
+            );
+        }
+        assert_eq!(harness.http.sent().len(), 1, "replays cost ROOK nothing");
+        assert_eq!(
+            harness.trail("alice"),
+            [row("connect", "connected", "user")]
         );
     }
 }

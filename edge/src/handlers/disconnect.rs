@@ -237,4 +237,48 @@ mod tests {
         );
         assert_eq!(harness.status("alice", "oura"), ConnectionStatus::Connected);
     }
+
+    #[test]
+    fn one_user_cannot_burn_the_aggregator_quota() {
+        let harness = Harness::sandbox();
+        harness.seed("fault-revoke-fails-9", "oura", ConnectionStatus::Connected);
+        for _ in 0..crate::user_state::ATTEMPTS_PER_WINDOW {
+            assert_eq!(
+                disconnect(&harness, "fault-revoke-fails-9").unwrap_err(),
+                ApiError::DisconnectFailed
+            );
+            harness.advance_seconds(1);
+        }
+        // The 21st within a minute: refused, with when to try again; the
+        // failed attempts on record stay bounded.
+        assert_eq!(
+            disconnect(&harness, "fault-revoke-fails-9").unwrap_err(),
+            ApiError::TooManyAttempts {
+                retry_after_seconds: 40
+            }
+        );
+        assert_eq!(
+            harness
+                .widget_post(
+                    "fault-revoke-fails-9",
+                    "/v1/connections/oura/connect",
+                    r#"{"flow":"popup"}"#
+                )
+                .unwrap_err()
+                .retry_after(),
+            Some(40)
+        );
+        assert_eq!(
+            harness.trail("fault-revoke-fails-9").len(),
+            crate::user_state::ATTEMPTS_PER_WINDOW as usize
+        );
+        // Other users are not affected, and a minute later this one isn't.
+        harness.seed("bob", "oura", ConnectionStatus::Connected);
+        assert!(disconnect(&harness, "bob").is_ok());
+        harness.advance_seconds(40);
+        assert_eq!(
+            disconnect(&harness, "fault-revoke-fails-9").unwrap_err(),
+            ApiError::DisconnectFailed
+        );
+    }
 }

@@ -158,7 +158,9 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             }
             Route::Connect(source) => {
                 let session = self.session(request, Scope::Connect)?;
-                self.connect(&session, source, parse_json(request.body)?, request.origin)
+                let connect = parse_json(request.body)?;
+                self.limit_attempts(&session.user()?).await?;
+                self.connect(&session, source, connect, request.origin)
                     .await
             }
             Route::Disconnect(source) => {
@@ -168,6 +170,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 }
                 let user = session.user()?;
                 self.session_outlived_erasure(&session, &user).await?;
+                self.limit_attempts(&user).await?;
                 self.disconnect(&user, source, session.actor(), session.iat * 1000)
                     .await
             }
@@ -191,6 +194,18 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         claims.check_origin(request.origin, self.edge_origin)?;
         claims.require(scope)?;
         Ok(claims)
+    }
+
+    /// Counts a widget's connect or disconnect attempt in the user's object,
+    /// refusing it when there were too many (each may cost an upstream call
+    /// on the operator's quota).
+    async fn limit_attempts(&self, user: &crate::user_id::UserId) -> Result<(), ApiError> {
+        self.store
+            .attempt(user, self.runtime.now_ms(), self.config.attempts_per_minute)
+            .await?
+            .map_err(|retry_after_seconds| ApiError::TooManyAttempts {
+                retry_after_seconds,
+            })
     }
 
     /// The host backend's API key.

@@ -6,11 +6,11 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use super::{Consumed, StoreError, UserStore};
+use super::{Consumed, Reservation, StoreError, UserStore};
 use crate::user_id::UserId;
 use crate::user_state::{
-    AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord, allowed_after_erasure,
-    changes_to_apply, pending_action, settle_unconfirmed,
+    ATTEMPT_WINDOW_MS, AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord,
+    allowed_after_erasure, attempt_allowed, changes_to_apply, pending_action, settle_unconfirmed,
 };
 
 /// The store's operations, for injecting failures and reading the log.
@@ -18,6 +18,9 @@ use crate::user_state::{
 pub enum Op {
     Statuses,
     Record,
+    Reserve,
+    Release,
+    Attempt,
     Consume,
     Audit,
     Link,
@@ -30,6 +33,8 @@ struct Object {
     erased_at_ms: Option<i64>,
     statuses: Vec<StoredStatus>,
     used_states: BTreeMap<String, i64>,
+    reserved_states: BTreeMap<String, i64>,
+    attempts: Vec<i64>,
     audit: Vec<AuditRow>,
     links: BTreeMap<String, String>,
 }
@@ -74,6 +79,7 @@ impl MemoryStore {
         self.objects.borrow().get(object).is_some_and(|object| {
             !(object.statuses.is_empty()
                 && object.used_states.is_empty()
+                && object.reserved_states.is_empty()
                 && object.audit.is_empty()
                 && object.links.is_empty())
         })
@@ -195,6 +201,7 @@ impl UserStore for MemoryStore {
         if object.used_states.contains_key(nonce) {
             return Ok(Consumed::AlreadyUsed);
         }
+        object.reserved_states.remove(nonce);
         if !allowed_after_erasure(object.erased_at_ms, &change) {
             return Ok(Consumed::ErasedBefore);
         }
@@ -220,6 +227,56 @@ impl UserStore for MemoryStore {
             .filter(|row| before.is_none_or(|before| row.id < before))
             .take(limit as usize)
             .collect())
+    }
+
+    async fn reserve_state(
+        &self,
+        user: &UserId,
+        nonce: &str,
+        expires_at_ms: i64,
+        now_ms: i64,
+    ) -> Result<Reservation, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::Reserve, &name)?;
+        let mut objects = self.objects.borrow_mut();
+        let object = objects.entry(name).or_default();
+        object
+            .reserved_states
+            .retain(|_, expires| *expires >= now_ms);
+        if object.used_states.contains_key(nonce) || object.reserved_states.contains_key(nonce) {
+            return Ok(Reservation::AlreadyUsed);
+        }
+        object
+            .reserved_states
+            .insert(nonce.to_owned(), expires_at_ms);
+        Ok(Reservation::Reserved)
+    }
+
+    async fn release_state(&self, user: &UserId, nonce: &str) -> Result<(), StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::Release, &name)?;
+        if let Some(object) = self.objects.borrow_mut().get_mut(&name) {
+            object.reserved_states.remove(nonce);
+        }
+        Ok(())
+    }
+
+    async fn attempt(
+        &self,
+        user: &UserId,
+        at_ms: i64,
+        limit: u32,
+    ) -> Result<Result<(), u32>, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::Attempt, &name)?;
+        let mut objects = self.objects.borrow_mut();
+        let object = objects.entry(name).or_default();
+        object.attempts.retain(|at| *at > at_ms - ATTEMPT_WINDOW_MS);
+        let decision = attempt_allowed(&object.attempts, at_ms, limit);
+        if decision.is_ok() {
+            object.attempts.push(at_ms);
+        }
+        Ok(decision)
     }
 
     async fn link(&self, object: &ObjectName, name: &str) -> Result<Option<String>, StoreError> {
