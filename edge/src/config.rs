@@ -17,6 +17,10 @@ pub const VAR_UPSTREAM_TIMEOUT_MS: &str = "HEALTHLINK_UPSTREAM_TIMEOUT_MS";
 /// Where phone-only sources are connected: a link into the host's mobile app,
 /// with `{source}` standing for the source id.
 pub const VAR_PHONE_LINK: &str = "HEALTHLINK_PHONE_LINK";
+/// How long audit rows are kept, in days (default 400), and how many per
+/// user (default 10,000); older rows are pruned, oldest first.
+pub const VAR_AUDIT_RETENTION_DAYS: &str = "HEALTHLINK_AUDIT_RETENTION_DAYS";
+pub const VAR_AUDIT_MAX_ROWS: &str = "HEALTHLINK_AUDIT_MAX_ROWS";
 /// Connect and disconnect attempts per user and minute (default 20).
 pub const VAR_ATTEMPTS_PER_MINUTE: &str = "HEALTHLINK_ATTEMPTS_PER_MINUTE";
 /// `true` turns on the demo page and its session route (sandbox only).
@@ -125,6 +129,8 @@ pub struct Config {
     pub phone_link: Option<String>,
     /// Connect and disconnect attempts one user may make per minute.
     pub attempts_per_minute: u32,
+    /// How long, and how much, of each user's audit trail is kept.
+    pub audit_retention: crate::user_state::AuditRetention,
     /// The demo page and its keyless session route (only ever with the
     /// sandbox; see [`Config::demo_enabled`]).
     pub demo: bool,
@@ -207,6 +213,27 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
             )),
         }
         String::new()
+    }
+
+    /// An optional whole number within `range`, `default` when unset.
+    fn number(&mut self, name: &str, range: std::ops::RangeInclusive<u32>, default: u32) -> u32 {
+        let Some(value) = (self.lookup)(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+        else {
+            return default;
+        };
+        match value.parse::<u32>() {
+            Ok(number) if range.contains(&number) => number,
+            _ => {
+                self.problem(format!(
+                    "{name} must be a number from {} to {}.",
+                    range.start(),
+                    range.end()
+                ));
+                default
+            }
+        }
     }
 
     /// An optional secret: absent or empty is `None`; present, it must be
@@ -400,20 +427,19 @@ impl Config {
                  on an edge that talks to a real aggregator."
             ));
         }
-        let attempts_per_minute = match (reader.lookup)(VAR_ATTEMPTS_PER_MINUTE)
-            .map(|value| value.trim().to_owned())
-            .filter(|value| !value.is_empty())
-        {
-            None => crate::user_state::ATTEMPTS_PER_WINDOW,
-            Some(value) => match value.parse::<u32>() {
-                Ok(limit) if (1..=100_000).contains(&limit) => limit,
-                _ => {
-                    reader.problem(format!(
-                        "{VAR_ATTEMPTS_PER_MINUTE} must be a number from 1 to 100000."
-                    ));
-                    crate::user_state::ATTEMPTS_PER_WINDOW
-                }
-            },
+        let attempts_per_minute = reader.number(
+            VAR_ATTEMPTS_PER_MINUTE,
+            1..=100_000,
+            crate::user_state::ATTEMPTS_PER_WINDOW,
+        );
+        let defaults = crate::user_state::AuditRetention::default();
+        let audit_retention = crate::user_state::AuditRetention {
+            max_age_ms: i64::from(reader.number(
+                VAR_AUDIT_RETENTION_DAYS,
+                1..=3650,
+                u32::try_from(defaults.max_age_ms / 86_400_000).unwrap_or(400),
+            )) * 86_400_000,
+            max_rows: reader.number(VAR_AUDIT_MAX_ROWS, 100..=1_000_000, defaults.max_rows),
         };
         let api_key = reader.secret(SECRET_API_KEY, MIN_API_KEY_LEN);
         let signing_key = reader.secret(SECRET_SIGNING_KEY, MIN_SIGNING_KEY_LEN);
@@ -426,6 +452,7 @@ impl Config {
                 upstream_timeout_ms,
                 phone_link,
                 attempts_per_minute,
+                audit_retention,
                 demo,
                 api_key,
                 signing_key,

@@ -96,7 +96,7 @@ async fn with_edge<T>(
     edge_origin: &str,
     action: impl AsyncFnOnce(&WorkerEdge<'_>) -> T,
 ) -> Result<T, ApiError> {
-    let store = DurableObjectStore::new(env)?;
+    let store = DurableObjectStore::new(env, config.audit_retention)?;
     let links = ThryveLinks::new(&store);
     let http = FetchClient {
         timeout_ms: config.upstream_timeout_ms,

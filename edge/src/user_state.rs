@@ -250,6 +250,31 @@ pub fn attempt_allowed(recent_at_ms: &[i64], now_ms: i64, limit: u32) -> Result<
     Err(u32::try_from((wait_ms + 999) / 1000).unwrap_or(60).max(1))
 }
 
+/// How long audit rows are kept and how many per user: the trail is
+/// bounded, pruned oldest first whenever a row is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRetention {
+    pub max_age_ms: i64,
+    pub max_rows: u32,
+}
+
+impl Default for AuditRetention {
+    /// 400 days (a year and its audit season) and 10,000 rows.
+    fn default() -> Self {
+        Self {
+            max_age_ms: 400 * 86_400_000,
+            max_rows: 10_000,
+        }
+    }
+}
+
+impl AuditRetention {
+    /// Whether a row `at_ms`, with `newer` rows after it, is kept at `now_ms`.
+    pub fn keeps(&self, at_ms: i64, newer: usize, now_ms: i64) -> bool {
+        at_ms >= now_ms - self.max_age_ms && newer < self.max_rows as usize
+    }
+}
+
 /// How a batch of changes is recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -270,6 +295,8 @@ pub enum UserStateCommand {
     Record {
         changes: Vec<Change>,
         rule: RecordRule,
+        #[serde(default)]
+        retention: AuditRetention,
     },
     GetLink {
         name: String,
@@ -284,6 +311,8 @@ pub enum UserStateCommand {
         nonce: String,
         expires_at_ms: i64,
         change: Change,
+        #[serde(default)]
+        retention: AuditRetention,
     },
     /// Audit rows with `id < before` (all if `None`), newest first.
     Audit {
@@ -557,5 +586,19 @@ mod tests {
         assert_eq!(attempt_allowed(&old, now, 20), Ok(()));
         let last_second: Vec<i64> = (0..20).map(|_| now - 59_999).collect();
         assert_eq!(attempt_allowed(&last_second, now, 20), Err(1));
+    }
+
+    #[test]
+    fn the_trail_keeps_what_is_young_enough_and_the_newest_rows() {
+        let retention = AuditRetention {
+            max_age_ms: 1000,
+            max_rows: 3,
+        };
+        let now = 10_000;
+        assert!(retention.keeps(9_000, 0, now));
+        assert!(!retention.keeps(8_999, 0, now), "too old");
+        assert!(retention.keeps(9_500, 2, now));
+        assert!(!retention.keeps(9_500, 3, now), "three newer rows already");
+        assert_eq!(AuditRetention::default().max_rows, 10_000);
     }
 }

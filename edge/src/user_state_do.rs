@@ -14,8 +14,8 @@ use worker::{
 use crate::error::ApiError;
 use crate::user_id::UserId;
 use crate::user_state::{
-    ATTEMPT_WINDOW_MS, AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule, SCHEMA,
-    StoredStatus, UserRecord, UserStateCommand, UserStateReply, allowed_after_erasure,
+    ATTEMPT_WINDOW_MS, AuditRetention, AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule,
+    SCHEMA, StoredStatus, UserRecord, UserStateCommand, UserStateReply, allowed_after_erasure,
     attempt_allowed, changes_to_apply, pending_action, settle_unconfirmed,
 };
 use crate::user_store::{Consumed, Reservation, StoreError, UserStore};
@@ -46,7 +46,11 @@ impl DurableObject for UserState {
                 statuses: self.statuses()?,
                 erased_at_ms: self.erased_at()?,
             },
-            UserStateCommand::Record { changes, rule } => {
+            UserStateCommand::Record {
+                changes,
+                rule,
+                retention,
+            } => {
                 let erased_at_ms = self.erased_at()?;
                 let changes: Vec<Change> = match rule {
                     RecordRule::Always => changes,
@@ -58,6 +62,7 @@ impl DurableObject for UserState {
                 for change in &changes {
                     self.apply(change)?;
                 }
+                self.prune_audit(retention)?;
                 UserStateReply::Applied {
                     count: changes.len(),
                 }
@@ -77,7 +82,12 @@ impl DurableObject for UserState {
                 nonce,
                 expires_at_ms,
                 change,
-            } => self.consume_and_record(&nonce, expires_at_ms, &change)?,
+                retention,
+            } => {
+                let reply = self.consume_and_record(&nonce, expires_at_ms, &change)?;
+                self.prune_audit(retention)?;
+                reply
+            }
             UserStateCommand::Audit { before, limit } => UserStateReply::Audit {
                 rows: self.audit(before, limit)?,
             },
@@ -272,6 +282,22 @@ impl UserState {
         Ok(UserStateReply::Recorded)
     }
 
+    /// The retention rule of [`AuditRetention::keeps`], in SQL: rows too old,
+    /// then all but the newest `max_rows`.
+    fn prune_audit(&self, retention: AuditRetention) -> worker::Result<()> {
+        let now = worker::Date::now().as_millis() as i64;
+        self.sql.exec(
+            "DELETE FROM audit WHERE at_ms < ?",
+            vec![SqlStorageValue::try_from_i64(now - retention.max_age_ms)?],
+        )?;
+        self.sql.exec(
+            "DELETE FROM audit WHERE id IN
+               (SELECT id FROM audit ORDER BY id DESC LIMIT -1 OFFSET ?)",
+            vec![i64::from(retention.max_rows).into()],
+        )?;
+        Ok(())
+    }
+
     fn used_or_reserved(&self, nonce: &str) -> worker::Result<bool> {
         let used: Vec<CountRow> = self
             .sql
@@ -342,6 +368,7 @@ impl UserState {
 /// one command per call.
 pub struct DurableObjectStore {
     namespace: ObjectNamespace,
+    retention: AuditRetention,
 }
 
 impl From<worker::Error> for StoreError {
@@ -352,9 +379,10 @@ impl From<worker::Error> for StoreError {
 }
 
 impl DurableObjectStore {
-    pub fn new(env: &Env) -> Result<Self, ApiError> {
+    pub fn new(env: &Env, retention: AuditRetention) -> Result<Self, ApiError> {
         Ok(Self {
             namespace: env.durable_object(USER_STATE_BINDING)?,
+            retention,
         })
     }
 
@@ -407,7 +435,14 @@ impl UserStore for DurableObjectStore {
         rule: RecordRule,
     ) -> Result<usize, StoreError> {
         match self
-            .user(user, &UserStateCommand::Record { changes, rule })
+            .user(
+                user,
+                &UserStateCommand::Record {
+                    changes,
+                    rule,
+                    retention: self.retention,
+                },
+            )
             .await?
         {
             UserStateReply::Applied { count } => Ok(count),
@@ -426,6 +461,7 @@ impl UserStore for DurableObjectStore {
             nonce: nonce.to_owned(),
             expires_at_ms,
             change,
+            retention: self.retention,
         };
         match self.user(user, &command).await? {
             UserStateReply::Recorded => Ok(Consumed::Recorded),

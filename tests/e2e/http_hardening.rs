@@ -215,7 +215,7 @@ async fn large_chunked_bodies_are_refused_before_or_while_they_arrive() {
 #[tokio::test]
 async fn a_user_gets_twenty_attempts_a_minute() {
     use healthlink_tests::unique;
-    const EDGE: Edge = Edge::Rook;
+    const EDGE: Edge = Edge::Thryve;
     let user = unique("attempts");
     let session = EDGE.session_for(&user).await;
     let attempt =
@@ -232,4 +232,55 @@ async fn a_user_gets_twenty_attempts_a_minute() {
     let answer =
         Answer::send(EDGE.widget(Method::POST, "/v1/connections/oura/disconnect", &other)).await;
     assert_eq!(answer.status, 200);
+}
+
+/// The audit trail is bounded: the ROOK test edge keeps 100 rows a user,
+/// pruned oldest first, so failed attempts cannot grow it without end.
+#[tokio::test]
+async fn the_audit_trail_is_pruned_oldest_first() {
+    use healthlink_shared::AuditPage;
+    use healthlink_tests::emulators::Fault;
+    use healthlink_tests::emulators::rook::{Behaviour, Call, rook};
+    use healthlink_tests::unique;
+
+    use crate::aggregator_support::connect;
+    const EDGE: Edge = Edge::Rook;
+    let user = unique("pruned");
+    let session = EDGE.session_for(&user).await;
+    assert_eq!(connect(EDGE, &session, "oura").await, "connected");
+    rook().behave(
+        &user,
+        Behaviour::failing(
+            Call::Revoke,
+            Fault::Status {
+                status: 503,
+                body: "",
+                retry_after: None,
+            },
+        ),
+    );
+    for _ in 0..105 {
+        Answer::send(EDGE.widget(Method::POST, "/v1/connections/oura/disconnect", &session))
+            .await
+            .expect_problem(503, "upstream_unavailable");
+    }
+    let mut entries = Vec::new();
+    let mut before = None::<i64>;
+    loop {
+        let query = before.map(|id| format!("&before={id}")).unwrap_or_default();
+        let page: AuditPage = Answer::send(EDGE.backend(
+            Method::GET,
+            &format!("/v1/users/{user}/audit?limit=100{query}"),
+        ))
+        .await
+        .json();
+        entries.extend(page.entries);
+        match page.next_before {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(entries.len(), 100);
+    // The connect, the oldest row, went first; the newest failures stay.
+    assert!(entries.iter().all(|entry| entry.action == "disconnect"));
 }

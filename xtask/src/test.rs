@@ -200,10 +200,19 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
             name: "rook",
             vars: [
                 common("rook"),
-                vec![(
-                    "ROOK_API_BASE".to_owned(),
-                    format!("http://127.0.0.1:{rook_port}"),
-                )],
+                vec![
+                    (
+                        "ROOK_API_BASE".to_owned(),
+                        format!("http://127.0.0.1:{rook_port}"),
+                    ),
+                    // A short trail and no attempt limit, so the pruning test
+                    // fills it quickly.
+                    ("HEALTHLINK_AUDIT_MAX_ROWS".to_owned(), "100".to_owned()),
+                    (
+                        "HEALTHLINK_ATTEMPTS_PER_MINUTE".to_owned(),
+                        "100000".to_owned(),
+                    ),
+                ],
             ]
             .concat(),
             env_file: env_file.clone(),

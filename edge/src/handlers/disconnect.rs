@@ -281,4 +281,30 @@ mod tests {
             ApiError::DisconnectFailed
         );
     }
+
+    #[test]
+    fn the_trail_is_bounded_by_age_and_rows() {
+        let harness = Harness::sandbox();
+        harness
+            .store
+            .retention
+            .set(crate::user_state::AuditRetention {
+                max_age_ms: 30 * 86_400_000,
+                max_rows: 3,
+            });
+        harness.seed("fault-revoke-fails-7", "oura", ConnectionStatus::Connected);
+        for _ in 0..5 {
+            let _ = disconnect(&harness, "fault-revoke-fails-7");
+            harness.advance_seconds(60);
+        }
+        assert_eq!(
+            harness.trail("fault-revoke-fails-7").len(),
+            3,
+            "the newest three"
+        );
+        // A month later the old rows are gone as soon as a new one comes.
+        harness.advance_seconds(31 * 86_400);
+        let _ = disconnect(&harness, "fault-revoke-fails-7");
+        assert_eq!(harness.trail("fault-revoke-fails-7").len(), 1);
+    }
 }

@@ -46,6 +46,8 @@ pub struct MemoryStore {
     log: RefCell<Vec<(Op, ObjectName)>>,
     /// `(op, n)`: the n-th call of `op` from now fails (1 = the next).
     failures: RefCell<Vec<(Op, usize)>>,
+    /// The bound on each trail, applied whenever a row is added.
+    pub retention: std::cell::Cell<crate::user_state::AuditRetention>,
     /// Audit ids are unique per object in the Durable Object; one counter
     /// for all objects here keeps them unique and increasing, which is all
     /// callers may rely on.
@@ -146,6 +148,13 @@ impl MemoryStore {
             action: change.action.as_str().to_owned(),
             result: change.result.as_str().to_owned(),
             aggregator: change.aggregator.clone(),
+        });
+        let retention = self.retention.get();
+        let rows = object.audit.len();
+        let mut position = 0;
+        object.audit.retain(|row| {
+            position += 1;
+            retention.keeps(row.at_ms, rows - position, change.at_ms)
         });
     }
 }
