@@ -12,9 +12,19 @@ export interface HealthlinkEventDetail {
    * `pending` (disconnect); `closed` (exit); `error`; `session_expired`.
    */
   result: string;
-  /** The source's status afterwards, when known. */
+  /**
+   * The source's status afterwards, when known. `healthlink:connect` fires
+   * only once the list re-read from the edge agrees with the flow's result,
+   * with the status listed then: `pending` while the aggregator has still
+   * to confirm a connect, followed by another `healthlink:connect` when it
+   * settles (`connected`, or `failed`).
+   */
   status: SourceStatus | null;
-  /** Errors: the edge's problem code, or `unreachable` / `unexpected`. */
+  /**
+   * Errors: the edge's problem code, or `unreachable` / `unexpected` /
+   * `connect_url_refused` (the edge's connect URL is neither https: nor
+   * http: on a loopback host, so the widget did not open it).
+   */
   code?: string;
   /** Errors: the sentence the widget shows the user. */
   message?: string;

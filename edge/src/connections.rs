@@ -17,12 +17,16 @@ pub fn status_list(
     stored: &[StoredStatus],
     offers: impl Fn(&str) -> bool,
     phone_link: Option<&str>,
+    now_ms: i64,
 ) -> ConnectionsResponse {
     let sources = CATALOG
         .iter()
         .filter(|source| offers(source.id))
         .map(|source| {
-            let row = stored.iter().find(|row| row.source == source.id);
+            let row = stored
+                .iter()
+                .find(|row| row.source == source.id)
+                .filter(|row| !is_abandoned_connect(row, now_ms));
             SourceConnection {
                 id: source.id.to_owned(),
                 name: source.name.to_owned(),
@@ -45,6 +49,19 @@ pub fn status_list(
         sources,
         locale: None,
     }
+}
+
+/// How long a connect only the browser reported may wait for the
+/// aggregator's confirmation: as long as a return state lives. After that
+/// nothing will confirm it, and the source reads as never connected again,
+/// so the user can start over (a late confirmation still connects it).
+pub const PENDING_CONNECT_TIMEOUT_MS: i64 = crate::return_state::STATE_TTL_SECONDS * 1000;
+
+/// A pending connect nobody confirmed in time.
+pub fn is_abandoned_connect(row: &StoredStatus, now_ms: i64) -> bool {
+    row.status == ConnectionStatus::Pending
+        && row.pending == Some(healthlink_shared::FlowAction::Connect)
+        && now_ms - row.updated_at_ms > PENDING_CONNECT_TIMEOUT_MS
 }
 
 /// Sources whose stored status is `connected` or `pending`: the ones an
@@ -100,7 +117,7 @@ mod tests {
 
     #[test]
     fn new_user_sees_every_source_disconnected() {
-        let list = status_list(&[], |_| true, None);
+        let list = status_list(&[], |_| true, None, 0);
         assert_eq!(list.sources.len(), CATALOG.len());
         assert!(
             list.sources
@@ -118,7 +135,7 @@ mod tests {
             row("garmin", ConnectionStatus::Error),
             row("retired_source", ConnectionStatus::Connected),
         ];
-        let list = status_list(&stored, |id| id == "oura" || id == "garmin", None);
+        let list = status_list(&stored, |id| id == "oura" || id == "garmin", None, 0);
         assert_eq!(list.sources.len(), 2);
         assert_eq!(list.sources[0].id, "garmin");
         assert_eq!(
@@ -138,7 +155,7 @@ mod tests {
 
     #[test]
     fn phone_only_sources_carry_the_phone_link() {
-        let list = status_list(&[], |_| true, Some("acme://connect/{source}"));
+        let list = status_list(&[], |_| true, Some("acme://connect/{source}"), 0);
         for source in &list.sources {
             let expected = (source.kind == SourceKind::Mobile)
                 .then(|| format!("acme://connect/{}", source.id));
@@ -146,7 +163,7 @@ mod tests {
         }
         assert!(list.sources.iter().any(|s| s.phone_link.is_some()));
         assert!(
-            status_list(&[], |_| true, None)
+            status_list(&[], |_| true, None, 0)
                 .sources
                 .iter()
                 .all(|s| s.phone_link.is_none())
@@ -173,5 +190,39 @@ mod tests {
                 ("garmin", ConnectionStatus::Connected)
             ]
         );
+    }
+
+    #[test]
+    fn a_pending_connect_nobody_confirms_reads_as_not_connected_in_time() {
+        let pending = StoredStatus {
+            pending: Some(healthlink_shared::FlowAction::Connect),
+            updated_at_ms: 1_000,
+            ..row("oura", ConnectionStatus::Pending)
+        };
+        let status_at = |now_ms| {
+            status_list(
+                std::slice::from_ref(&pending),
+                |id| id == "oura",
+                None,
+                now_ms,
+            )
+            .sources[0]
+                .clone()
+        };
+        let waiting = status_at(1_000 + PENDING_CONNECT_TIMEOUT_MS);
+        assert_eq!(waiting.status, ConnectionStatus::Pending);
+        assert_eq!(
+            waiting.pending,
+            Some(healthlink_shared::FlowAction::Connect)
+        );
+        let abandoned = status_at(1_001 + PENDING_CONNECT_TIMEOUT_MS);
+        assert_eq!(abandoned.status, ConnectionStatus::Disconnected);
+        assert_eq!(abandoned.pending, None);
+        // A pending disconnect waits as long as it takes.
+        let revoke = StoredStatus {
+            pending: Some(healthlink_shared::FlowAction::Disconnect),
+            ..pending.clone()
+        };
+        assert!(!is_abandoned_connect(&revoke, i64::MAX / 2));
     }
 }

@@ -12,6 +12,7 @@ mod browser_flows;
 mod browser_i18n;
 mod browser_isolation;
 mod browser_list;
+mod browser_trust;
 mod faults;
 mod flow_support;
 mod http_backend;

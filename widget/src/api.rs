@@ -17,19 +17,21 @@ pub async fn fetch_connections(config: &WidgetConfig) -> Result<ConnectionsRespo
     read(request.send().await, wire::connections).await
 }
 
-/// Asks the edge for the URL that starts connecting `source`.
+/// Asks the edge for the URL that starts connecting `source`. `nonce` is
+/// the popup flow's own (see `model::popup`); redirect flows send none.
 pub async fn connect(
     config: &WidgetConfig,
     source: &str,
     flow: Flow,
     return_url: Option<String>,
+    nonce: Option<&str>,
 ) -> Result<String, LoadError> {
     let request = authorized(
         Request::post(&config.url(&format!("/v1/connections/{source}/connect"))),
         config,
     )
     .header("content-type", "application/json")
-    .body(wire::connect_body(flow, return_url.as_deref()))
+    .body(wire::connect_body(flow, return_url.as_deref(), nonce))
     .map_err(|_| LoadError::Unexpected(0))?;
     read(request.send().await, wire::connect_url).await
 }

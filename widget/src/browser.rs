@@ -1,7 +1,9 @@
-//! The browser APIs the connect flows need: popups, navigation and the page
-//! URL. Thin wrappers so components stay readable.
+//! The browser APIs the connect flows need: popups, navigation, the page
+//! URL and random nonces. Thin wrappers so components stay readable.
 
-use web_sys::Window;
+use web_sys::{MessageEvent, Window};
+
+use crate::model::popup::{NONCE_BYTES, flow_nonce};
 
 fn window() -> Option<Window> {
     web_sys::window()
@@ -35,6 +37,27 @@ fn is_embedded_webview() -> bool {
         || (agent.contains("iPhone") || agent.contains("iPad"))
             && agent.contains("AppleWebKit")
             && !agent.contains("Safari")
+}
+
+/// A popup flow's nonce from the browser's CSPRNG (`crypto.getRandomValues`);
+/// `None` only where the page has no `crypto`.
+pub fn random_nonce() -> Option<String> {
+    let mut random = [0; NONCE_BYTES];
+    window()?
+        .crypto()
+        .ok()?
+        .get_random_values_with_u8_array(&mut random)
+        .ok()?;
+    Some(flow_nonce(random))
+}
+
+/// Whether `event` was posted by `window` (`MessageEvent.source`). Window
+/// proxies keep their identity across navigations, so the popup we opened
+/// blank is still the same object once it shows the edge's result page.
+pub fn sent_by(event: &MessageEvent, window: &Window) -> bool {
+    event
+        .source()
+        .is_some_and(|source| js_sys::Object::is(&source, window))
 }
 
 pub fn navigate(popup: &Window, url: &str) {

@@ -5,8 +5,8 @@
 //! not match the contract reads as `None`.
 
 use healthlink_shared::{
-    ConnectionStatus, ConnectionsResponse, Flow, FlowAction, FlowOutcome, FlowResult, Problem,
-    SourceConnection, SourceKind,
+    ConnectionStatus, ConnectionsResponse, Flow, FlowAction, FlowOutcome, FlowResult, PopupMessage,
+    Problem, SourceConnection, SourceKind,
 };
 use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -89,7 +89,7 @@ pub fn disconnect_status(value: &JsValue) -> Option<ConnectionStatus> {
 }
 
 /// `ConnectRequest` as a JSON body.
-pub fn connect_body(flow: Flow, return_url: Option<&str>) -> String {
+pub fn connect_body(flow: Flow, return_url: Option<&str>, nonce: Option<&str>) -> String {
     let body = Object::new();
     let flow = match flow {
         Flow::Popup => "popup",
@@ -99,19 +99,26 @@ pub fn connect_body(flow: Flow, return_url: Option<&str>) -> String {
     if let Some(url) = return_url {
         set(&body, "return_url", &JsValue::from_str(url));
     }
+    if let Some(nonce) = nonce {
+        set(&body, "nonce", &JsValue::from_str(nonce));
+    }
     JSON::stringify(&body)
         .ok()
         .and_then(|text| text.as_string())
         .unwrap_or_default()
 }
 
-/// The `{"healthlink": {source, action, result}}` message a popup posts.
-pub fn popup_message(data: &JsValue) -> Option<FlowOutcome> {
+/// The `{"healthlink": {source, action, result}, "nonce": …}` message a
+/// popup's result page posts.
+pub fn popup_message(data: &JsValue) -> Option<PopupMessage> {
     let outcome = field(data, "healthlink");
-    Some(FlowOutcome {
-        source: text(&outcome, "source")?,
-        action: FlowAction::parse(&text(&outcome, "action")?)?,
-        result: FlowResult::parse(&text(&outcome, "result")?)?,
+    Some(PopupMessage {
+        healthlink: FlowOutcome {
+            source: text(&outcome, "source")?,
+            action: FlowAction::parse(&text(&outcome, "action")?)?,
+            result: FlowResult::parse(&text(&outcome, "result")?)?,
+        },
+        nonce: optional_text(data, "nonce").ok()?,
     })
 }
 

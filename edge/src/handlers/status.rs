@@ -72,6 +72,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             &stored,
             |id| offers(id) && find_source(id).is_some_and(|source| self.aggregator.offers(source)),
             self.config.phone_link.as_deref(),
+            self.runtime.now_ms(),
         ))
     }
 

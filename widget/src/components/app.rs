@@ -16,11 +16,13 @@ use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
 use crate::controls::Controls;
 use crate::i18n::Locale;
+use crate::model::links::navigable_connect_url;
+use crate::model::outcome::{confirm_outcome, settled_connections, take_result_params};
 use crate::model::popup::{PopupEnd, PopupFlow, PopupMessage};
+use crate::model::recheck::Recheck;
 use crate::model::{
     HostEvent, LoadError, LoadState, Notice, RowAction, Tone, WidgetConfig, apply_status,
-    disconnect_notice, failure_notice, outcome_notice, popup_closed_notice, row_action,
-    take_result_params,
+    disconnect_notice, failure_notice, popup_closed_notice, row_action,
 };
 use crate::wire;
 
@@ -37,12 +39,17 @@ struct PendingPopup {
 /// finishing takes the popup out of it.
 fn ask_popup(
     pending: StoredValue<Option<PendingPopup>, LocalStorage>,
-    ask: impl FnOnce(&mut PopupFlow) -> Option<PopupEnd>,
+    ask: impl FnOnce(&mut PendingPopup) -> Option<PopupEnd>,
 ) -> Option<PopupEnd> {
     pending
-        .try_update_value(|pending| pending.as_mut().and_then(|popup| ask(&mut popup.flow)))
+        .try_update_value(|pending| pending.as_mut().and_then(ask))
         .flatten()
 }
+
+/// A flow's result waiting for the list to bear it out, and the number of
+/// the last load started before it was heard: only a later load read the
+/// edge after the flow ended.
+type AwaitedOutcome = (FlowOutcome, u32);
 
 /// Which row has a request in flight, and which kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,8 +109,39 @@ pub fn App(
     let host = StoredValue::new_local(host);
     let emit = move |event: HostEvent| host.with_value(|host| browser::emit(host, &event));
     let ready_sent = StoredValue::new(false);
+    // Loads started so far, and the flow result the next ones must confirm.
+    let loads_started = StoredValue::new(0_u32);
+    let awaited = StoredValue::new(None::<AwaitedOutcome>);
+    let recheck = StoredValue::new(Recheck::default());
+    let recheck_timer = StoredValue::new_local(None::<TimeoutHandle>);
+    let recheck_due = RwSignal::new(0_u32);
+
+    // A flow's result is announced, and reported to the host, only once a
+    // list read after the flow agrees with it; so are connections that
+    // finished while the list showed "Finishing connection…".
+    let announce_confirmed =
+        move |before: Option<ConnectionsResponse>, list: &ConnectionsResponse, load: u32| {
+            let mut confirmed = before
+                .map(|before| settled_connections(&before, list))
+                .unwrap_or_default();
+            if let Some((outcome, heard_after)) = awaited.get_value()
+                && load > heard_after
+            {
+                awaited.set_value(None);
+                confirmed.extend(confirm_outcome(&outcome, list));
+            }
+            let t = locale.get_untracked().catalog();
+            for outcome in &confirmed {
+                emit(outcome.host_event());
+            }
+            if let Some(last) = confirmed.last() {
+                notice.set(Some(last.notice(t)));
+            }
+        };
 
     let load = move || {
+        let load = loads_started.get_value() + 1;
+        loads_started.set_value(load);
         spawn_local(async move {
             let result = api::fetch_connections(&config.get_untracked()).await;
             if let Ok(list) = &result {
@@ -117,6 +155,20 @@ pub fn App(
                 }
                 Ok(_) => {}
                 Err(error) => emit(HostEvent::error(None, error, t)),
+            }
+            if let Ok(list) = &result {
+                let before = state.with_untracked(|state| match state {
+                    LoadState::Loaded(before) => Some(before.clone()),
+                    _ => None,
+                });
+                announce_confirmed(before, list, load);
+                if let Some(delay) = recheck.try_update_value(|r| r.after_load(list)).flatten() {
+                    let timer = set_timeout_with_handle(
+                        move || recheck_due.try_update(|due| *due += 1).unwrap_or_default(),
+                        delay,
+                    );
+                    recheck_timer.try_set_value(timer.ok());
+                }
             }
             state.set(match result {
                 Ok(list) => LoadState::Loaded(list),
@@ -137,6 +189,19 @@ pub fn App(
             load();
         }
     });
+    // A row finishing its connection: read again until it settles.
+    Effect::new(move |previous: Option<()>| {
+        recheck_due.track();
+        if previous.is_some() {
+            recheck.update_value(Recheck::due);
+            load();
+        }
+    });
+    on_cleanup(move || {
+        if let Some(Some(timer)) = recheck_timer.try_update_value(Option::take) {
+            timer.clear();
+        }
+    });
     // Back to a tab left open: statuses may have changed elsewhere.
     let visibility = window_event_listener(ev::visibilitychange, move |_| {
         if browser::page_visible() && busy.with_untracked(Option::is_none) {
@@ -145,30 +210,15 @@ pub fn App(
     });
     on_cleanup(move || visibility.remove());
 
-    // Back from a redirect flow: show the result once and clean the URL.
-    // The notice waits for the list, which may switch the language.
-    let returned = StoredValue::new(None::<FlowOutcome>);
-    let (outcome, rest) = take_result_params(&browser::current_search());
-    if let Some(outcome) = outcome {
-        emit(HostEvent::connect(&outcome.source, outcome.result));
-        returned.set_value(Some(outcome));
+    // Back from a redirect flow: clean the URL at once; the result waits
+    // for the first list, which must agree with it (anyone can link here
+    // with `?healthlink_result=connected`).
+    let search = browser::current_search();
+    let (outcome, rest) = take_result_params(&search);
+    if search.contains("healthlink_") {
         browser::replace_search(&rest);
     }
-    Effect::new(move |_| {
-        if !matches!(*state.read(), LoadState::Loading)
-            && let Some(outcome) = returned.try_update_value(Option::take).flatten()
-        {
-            let name = healthlink_shared::find_source(&outcome.source)
-                .map_or(outcome.source.clone(), |source| source.name.to_owned());
-            let t = locale.get_untracked().catalog();
-            notice.set(Some(outcome_notice(
-                &name,
-                outcome.action,
-                outcome.result,
-                t,
-            )));
-        }
-    });
+    awaited.set_value(outcome.map(|outcome| (outcome, loads_started.get_value())));
     load();
 
     let finish_popup = move |end: PopupEnd| {
@@ -180,27 +230,30 @@ pub fn App(
         }
         busy.set(None);
         let source = popup.flow.source();
-        let t = locale.get_untracked().catalog();
-        notice.set(Some(match &end {
+        match end {
+            // Announced once the list re-read below agrees.
             PopupEnd::Reported(outcome) => {
-                emit(HostEvent::connect(&source.id, outcome.result));
-                outcome_notice(&source.name, outcome.action, outcome.result, t)
+                awaited.set_value(Some((outcome, loads_started.get_value())));
             }
             PopupEnd::ClosedEarly => {
                 emit(HostEvent::exit(&source.id));
-                popup_closed_notice(&source.name, t)
+                let t = locale.get_untracked().catalog();
+                notice.set(Some(popup_closed_notice(&source.name, t)));
             }
-        }));
+        }
         let _ = popup.window.close();
         load();
     };
     // The popup's result page posts here; `PopupFlow` decides which
     // messages count.
     let listener = window_event_listener(ev::message, move |event: MessageEvent| {
-        let end = ask_popup(pending, |flow| {
-            flow.receive(PopupMessage {
+        let data = wire::popup_message(&event.data());
+        let end = ask_popup(pending, |popup| {
+            popup.flow.receive(PopupMessage {
                 origin: event.origin(),
-                outcome: wire::popup_message(&event.data()),
+                from_opened_window: browser::sent_by(&event, &popup.window),
+                nonce: data.as_ref().and_then(|data| data.nonce.clone()),
+                outcome: data.map(|data| data.healthlink),
             })
         });
         if let Some(end) = end {
@@ -225,10 +278,14 @@ pub fn App(
 
     let start_connect = move |source: SourceConnection| {
         let config = config.get_untracked();
-        // Opened now, inside the click, or the browser blocks it.
+        // A popup flow is the window and the nonce its answer must carry;
+        // without a nonce there is no popup flow, and the page redirects.
+        // The window is opened now, inside the click, or the browser
+        // blocks it.
         let popup = (config.flow == Flow::Popup)
-            .then(browser::open_blank_popup)
-            .flatten();
+            .then(browser::random_nonce)
+            .flatten()
+            .and_then(|nonce| Some((browser::open_blank_popup()?, nonce)));
         let flow = if popup.is_some() {
             Flow::Popup
         } else {
@@ -245,15 +302,25 @@ pub fn App(
         }));
         notice.set(None);
         spawn_local(async move {
-            match api::connect(&config, &source.id, flow, return_url).await {
+            let nonce = popup.as_ref().map(|(_, nonce)| nonce.as_str());
+            let answer = api::connect(&config, &source.id, flow, return_url, nonce)
+                .await
+                .and_then(|url| {
+                    navigable_connect_url(&url)
+                        .then_some(url)
+                        .ok_or(LoadError::RefusedConnectUrl)
+                });
+            match answer {
                 Ok(url) => match popup {
-                    Some(window) => {
+                    Some((window, nonce)) => {
                         browser::navigate(&window, &url);
                         let watched = window.clone();
                         let watcher = set_interval_with_handle(
                             move || {
                                 let closed = watched.closed().unwrap_or(true);
-                                if let Some(end) = ask_popup(pending, |flow| flow.tick(closed)) {
+                                if let Some(end) =
+                                    ask_popup(pending, |popup| popup.flow.tick(closed))
+                                {
                                     finish_popup(end);
                                 }
                             },
@@ -263,13 +330,13 @@ pub fn App(
                         pending.set_value(Some(PendingPopup {
                             window,
                             watcher,
-                            flow: PopupFlow::new(source, &config.edge),
+                            flow: PopupFlow::new(source, &config.edge, nonce),
                         }));
                     }
                     None => browser::go_to(&url),
                 },
                 Err(error) => {
-                    if let Some(window) = popup {
+                    if let Some((window, _)) = popup {
                         let _ = window.close();
                     }
                     fail(&source, FlowAction::Connect, error);

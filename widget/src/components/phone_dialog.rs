@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::components::modal::show_modal_while;
 use crate::i18n::Locale;
-use crate::model::safe_phone_link;
+use crate::model::links::safe_phone_link;
 use crate::qr::qr_svg;
 
 /// Shows the QR code for `showing`; `on_close` runs when it is dismissed

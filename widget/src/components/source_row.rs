@@ -33,7 +33,8 @@ pub fn SourceRow(
     };
     let action = move || source.with(|s| s.as_ref().and_then(row_action));
     let disconnecting = move || busy.get() == Some(FlowAction::Disconnect);
-    let shown_badge = move || badge(status(), disconnecting(), t());
+    let pending = move || source.with(|s| s.as_ref().and_then(|s| s.pending));
+    let shown_badge = move || badge(status(), pending(), disconnecting(), t());
     let badge_class = move || match shown_badge().1 {
         BadgeTone::Connected => "hl-badge hl-badge-connected",
         BadgeTone::Attention => "hl-badge hl-badge-attention",

@@ -34,6 +34,8 @@ catalog! {
     status_expired,
     /// A disconnect is under way (sent, or accepted and finishing upstream).
     status_disconnecting,
+    /// A connect the aggregator has still to confirm.
+    status_finishing,
     status_error,
     /// Under a row in `error` state, when the edge gave no reason.
     error_reason,
@@ -59,6 +61,8 @@ catalog! {
     notice_disconnect_failed,
     notice_popup_closed,
     notice_disconnect_pending,
+    /// After a connect flow, while the aggregator has still to confirm it.
+    notice_connect_finishing,
 
     confirm_title,
     /// What disconnecting means, said before the user confirms.

@@ -13,6 +13,7 @@ pub const CATALOG: Catalog = Catalog {
     status_disconnected: "Nicht verbunden",
     status_expired: "Abgelaufen — neu verbinden",
     status_disconnecting: "Wird getrennt…",
+    status_finishing: "Verbindung wird abgeschlossen…",
     status_error: "Fehler",
     error_reason: "Der letzte Versuch ist fehlgeschlagen. Verbinden Sie die Quelle neu, um es \
                    noch einmal zu versuchen.",
@@ -39,6 +40,7 @@ pub const CATALOG: Catalog = Catalog {
     notice_popup_closed: "Das Fenster von {name} wurde vor dem Abschluss geschlossen. Es wurde \
                           nichts geändert.",
     notice_disconnect_pending: "{name} wird getrennt. Das kann eine Weile dauern.",
+    notice_connect_finishing: "{name} wird verbunden. Das kann eine Weile dauern.",
 
     confirm_title: "{name} trennen?",
     confirm_text: "Neue Daten von {name} werden nicht mehr an diesen Dienst übertragen. Bereits \

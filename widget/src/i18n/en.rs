@@ -13,6 +13,7 @@ pub const CATALOG: Catalog = Catalog {
     status_disconnected: "Not connected",
     status_expired: "Expired — reconnect",
     status_disconnecting: "Disconnecting…",
+    status_finishing: "Finishing connection…",
     status_error: "Error",
     error_reason: "The last attempt did not work. Reconnect to try again.",
 
@@ -35,6 +36,7 @@ pub const CATALOG: Catalog = Catalog {
     notice_disconnect_failed: "Disconnecting {name} did not work. {name} is still connected.",
     notice_popup_closed: "The {name} window was closed before finishing. Nothing changed.",
     notice_disconnect_pending: "{name} is being disconnected. This can take a while.",
+    notice_connect_finishing: "{name} is being connected. This can take a while.",
 
     confirm_title: "Disconnect {name}?",
     confirm_text: "New data from {name} will stop coming to this service. Data already shared \

@@ -13,6 +13,7 @@ pub const CATALOG: Catalog = Catalog {
     status_disconnected: "No conectado",
     status_expired: "Expirado — vuelve a conectar",
     status_disconnecting: "Desconectando…",
+    status_finishing: "Finalizando la conexión…",
     status_error: "Error",
     error_reason: "El último intento no funcionó. Vuelve a conectar para intentarlo de nuevo.",
 
@@ -36,6 +37,7 @@ pub const CATALOG: Catalog = Catalog {
     notice_popup_closed: "La ventana de {name} se cerró antes de terminar. No se hizo ningún \
                           cambio.",
     notice_disconnect_pending: "Se está desconectando {name}. Esto puede tardar un poco.",
+    notice_connect_finishing: "Se está conectando {name}. Esto puede tardar un poco.",
 
     confirm_title: "¿Desconectar {name}?",
     confirm_text: "Los nuevos datos de {name} dejarán de llegar a este servicio. Los datos ya \

@@ -14,6 +14,7 @@ pub const CATALOG: Catalog = Catalog {
     status_disconnected: "Non connecté",
     status_expired: "Expiré — à reconnecter",
     status_disconnecting: "Déconnexion…",
+    status_finishing: "Finalisation de la connexion…",
     status_error: "Erreur",
     error_reason: "La dernière tentative a échoué. Reconnectez la source pour réessayer.",
 
@@ -37,6 +38,7 @@ pub const CATALOG: Catalog = Catalog {
     notice_popup_closed: "La fenêtre {name} a été fermée avant la fin. Aucune modification n'a \
                           été effectuée.",
     notice_disconnect_pending: "Déconnexion de {name} en cours. Cela peut prendre un moment.",
+    notice_connect_finishing: "Connexion de {name} en cours. Cela peut prendre un moment.",
 
     confirm_title: "Déconnecter {name} ?",
     confirm_text: "Les nouvelles données de {name} ne seront plus transmises à ce service. Les \

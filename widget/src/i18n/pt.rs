@@ -13,6 +13,7 @@ pub const CATALOG: Catalog = Catalog {
     status_disconnected: "Não conectado",
     status_expired: "Expirado — reconecte",
     status_disconnecting: "Desconectando…",
+    status_finishing: "Finalizando a conexão…",
     status_error: "Erro",
     error_reason: "A última tentativa não funcionou. Reconecte para tentar de novo.",
 
@@ -35,6 +36,7 @@ pub const CATALOG: Catalog = Catalog {
     notice_disconnect_failed: "Não foi possível desconectar {name}. {name} continua conectado.",
     notice_popup_closed: "A janela de {name} foi fechada antes de terminar. Nada foi alterado.",
     notice_disconnect_pending: "{name} está sendo desconectado. Isso pode levar algum tempo.",
+    notice_connect_finishing: "{name} está sendo conectado. Isso pode levar algum tempo.",
 
     confirm_title: "Desconectar {name}?",
     confirm_text: "Novos dados de {name} deixarão de chegar a este serviço. Os dados já \

@@ -1,11 +1,14 @@
 //! Plain widget state and the words shown for it. No DOM, no Leptos: tested
 //! natively.
 
+pub mod links;
+pub mod outcome;
 pub mod popup;
+pub mod recheck;
 
 use healthlink_shared::{
-    ConnectionStatus, ConnectionsResponse, Flow, FlowAction, FlowOutcome, FlowResult, Problem,
-    SourceConnection, SourceKind,
+    ConnectionStatus, ConnectionsResponse, Flow, FlowAction, FlowResult, Problem, SourceConnection,
+    SourceKind,
 };
 
 use crate::i18n::Catalog;
@@ -49,6 +52,9 @@ pub enum LoadError {
     Problem(Problem),
     /// The edge answered with something that is not our contract.
     Unexpected(u16),
+    /// The edge's connect URL is one the widget does not open (see
+    /// `links::navigable_connect_url`): a misconfigured or impersonated edge.
+    RefusedConnectUrl,
 }
 
 impl LoadError {
@@ -70,17 +76,19 @@ impl LoadError {
                 _ => t.error_generic,
             },
             Self::Unexpected(_) => t.error_generic,
+            Self::RefusedConnectUrl => t.error_service,
         };
         text.to_owned()
     }
 
     /// The code reported to the host page: the edge's problem code, or
-    /// `unreachable` / `unexpected`.
+    /// `unreachable` / `unexpected` / `connect_url_refused`.
     pub fn code(&self) -> String {
         match self {
             Self::Unreachable => "unreachable".to_owned(),
             Self::Problem(problem) => problem.code.clone(),
             Self::Unexpected(_) => "unexpected".to_owned(),
+            Self::RefusedConnectUrl => "connect_url_refused".to_owned(),
         }
     }
 }
@@ -102,23 +110,34 @@ pub enum BadgeTone {
     Plain,
 }
 
-/// The badge of a row: its text and tone. `disconnecting` is the optimistic
-/// state between the user's confirmation and the edge's answer.
+/// Whether `source` is a connect the aggregator has still to confirm
+/// (Thryve's, until its webhook arrives). Any other `pending` is a
+/// disconnect, including one from an edge that does not say which.
+pub fn is_finishing_connection(source: &SourceConnection) -> bool {
+    source.status == ConnectionStatus::Pending && source.pending == Some(FlowAction::Connect)
+}
+
+/// The badge of a row: its text and tone. `pending` is the row's direction
+/// when its status is `pending`; `disconnecting` is the optimistic state
+/// between the user's confirmation and the edge's answer.
 pub fn badge(
     status: ConnectionStatus,
+    pending: Option<FlowAction>,
     disconnecting: bool,
     t: &Catalog,
 ) -> (&'static str, BadgeTone) {
     if disconnecting {
         return (t.status_disconnecting, BadgeTone::Busy);
     }
-    match status {
-        ConnectionStatus::Connected => (t.status_connected, BadgeTone::Connected),
-        ConnectionStatus::Disconnected => (t.status_disconnected, BadgeTone::Plain),
-        ConnectionStatus::Expired => (t.status_expired, BadgeTone::Attention),
-        // Pending is a disconnect the aggregator has not confirmed yet.
-        ConnectionStatus::Pending => (t.status_disconnecting, BadgeTone::Busy),
-        ConnectionStatus::Error => (t.status_error, BadgeTone::Attention),
+    match (status, pending) {
+        (ConnectionStatus::Connected, _) => (t.status_connected, BadgeTone::Connected),
+        (ConnectionStatus::Disconnected, _) => (t.status_disconnected, BadgeTone::Plain),
+        (ConnectionStatus::Expired, _) => (t.status_expired, BadgeTone::Attention),
+        (ConnectionStatus::Pending, Some(FlowAction::Connect)) => {
+            (t.status_finishing, BadgeTone::Busy)
+        }
+        (ConnectionStatus::Pending, _) => (t.status_disconnecting, BadgeTone::Busy),
+        (ConnectionStatus::Error, _) => (t.status_error, BadgeTone::Attention),
     }
 }
 
@@ -179,7 +198,15 @@ impl RowAction {
 /// phone-only ones. Otherwise phone-only sources are connected in the host's
 /// app: with a phone link the row offers the QR code, without one it only
 /// says where to go.
+///
+/// A connection that is still being finished offers nothing: Disconnect
+/// would claim a connection that does not exist yet, and Connect would
+/// start a second flow while the first is being confirmed. The list
+/// re-reads itself until the row settles (see `recheck::Recheck`).
 pub fn row_action(source: &SourceConnection) -> Option<RowAction> {
+    if is_finishing_connection(source) {
+        return None;
+    }
     match (source.kind, source.status) {
         (_, ConnectionStatus::Connected | ConnectionStatus::Pending) => Some(RowAction::Disconnect),
         (SourceKind::Mobile, _) => source
@@ -191,19 +218,6 @@ pub fn row_action(source: &SourceConnection) -> Option<RowAction> {
         }
         (SourceKind::Oauth, ConnectionStatus::Disconnected) => Some(RowAction::Connect),
     }
-}
-
-/// The phone link as the widget will show it. The edge accepts only
-/// https:// and app links; this second check keeps a link that runs script
-/// out of an `href` even if the edge were misconfigured.
-pub fn safe_phone_link(link: &str) -> Option<&str> {
-    let scheme = link.split_once(':')?.0.trim().to_ascii_lowercase();
-    let script = ["javascript", "data", "vbscript", "file", "blob"];
-    let plain = !scheme.is_empty()
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    (plain && !script.contains(&scheme.as_str())).then_some(link)
 }
 
 /// Records `status` for `source` in a loaded list, so the row shows the
@@ -280,39 +294,6 @@ pub fn failure_notice(name: &str, action: FlowAction, error: &LoadError, t: &Cat
     }
 }
 
-/// Splits a page's query string (`?a=1&healthlink_source=oura&…`) into the
-/// flow result the edge appended, if complete, and the query without any
-/// `healthlink_*` parameter (for `history.replaceState`).
-pub fn take_result_params(search: &str) -> (Option<FlowOutcome>, String) {
-    let query = search.strip_prefix('?').unwrap_or(search);
-    let (mut source, mut action, mut result) = (None, None, None);
-    let mut kept = Vec::new();
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        match name {
-            "healthlink_source" => source = Some(value.to_owned()),
-            "healthlink_action" => action = FlowAction::parse(value),
-            "healthlink_result" => result = FlowResult::parse(value),
-            _ if name.starts_with("healthlink_") => {}
-            _ => kept.push(pair),
-        }
-    }
-    let outcome = match (source, action, result) {
-        (Some(source), Some(action), Some(result)) => Some(FlowOutcome {
-            source,
-            action,
-            result,
-        }),
-        _ => None,
-    };
-    let rest = if kept.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", kept.join("&"))
-    };
-    (outcome, rest)
-}
-
 /// What the widget tells the host page: a `healthlink:<kind>` DOM event on
 /// the element (and the `onEvent` callback of `Healthlink.mount`), with this
 /// as its `detail`.
@@ -350,10 +331,11 @@ impl HostEvent {
         Self::new("ready", None, "ready")
     }
 
-    /// A connect flow ended (popup message or redirect return).
-    pub fn connect(source: &str, result: FlowResult) -> Self {
+    /// A connect flow ended (popup message or redirect return) and the
+    /// re-read list agrees; `status` is the source's status in that list.
+    pub fn connect(source: &str, result: FlowResult, status: ConnectionStatus) -> Self {
         Self {
-            status: (result == FlowResult::Connected).then_some(ConnectionStatus::Connected),
+            status: Some(status),
             ..Self::new("connect", Some(source), result.as_str())
         }
     }
@@ -406,6 +388,22 @@ pub fn monogram(name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Oura's row for tests, as the edge would list it with `status` and
+/// `pending`.
+#[cfg(test)]
+pub(crate) fn oura_row(status: ConnectionStatus, pending: Option<FlowAction>) -> SourceConnection {
+    SourceConnection {
+        id: "oura".into(),
+        name: "Oura".into(),
+        kind: SourceKind::Oauth,
+        status,
+        updated_at: None,
+        error: None,
+        phone_link: None,
+        pending,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,15 +415,15 @@ mod tests {
 
     #[test]
     fn host_events_carry_source_result_and_status() {
-        let event = HostEvent::connect("oura", FlowResult::Connected);
+        let event = HostEvent::connect("oura", FlowResult::Connected, ConnectionStatus::Connected);
         assert_eq!(event.name(), "healthlink:connect");
         assert_eq!(
             (event.source.as_deref(), event.result.as_str(), event.status),
             (Some("oura"), "connected", Some(ConnectionStatus::Connected))
         );
         assert_eq!(
-            HostEvent::connect("oura", FlowResult::Cancelled).status,
-            None
+            HostEvent::connect("oura", FlowResult::Cancelled, ConnectionStatus::Expired).status,
+            Some(ConnectionStatus::Expired)
         );
         assert_eq!(
             HostEvent::disconnect("garmin", ConnectionStatus::Pending).result,
@@ -450,6 +448,21 @@ mod tests {
         assert_eq!(down.name(), "healthlink:error");
         assert_eq!(down.code.as_deref(), Some("unreachable"));
         assert!(down.message.unwrap().starts_with("We can't reach"));
+    }
+
+    #[test]
+    fn a_refused_connect_url_fails_like_any_other_request() {
+        let refused = LoadError::RefusedConnectUrl;
+        let event = HostEvent::error(Some("oura"), &refused, en());
+        assert_eq!(
+            (event.name().as_str(), event.code.as_deref()),
+            ("healthlink:error", Some("connect_url_refused"))
+        );
+        let notice = failure_notice("Oura", FlowAction::Connect, &refused, en());
+        assert_eq!(
+            (notice.text.as_str(), notice.tone),
+            (en().error_service, Tone::Problem)
+        );
     }
 
     #[test]
@@ -489,6 +502,7 @@ mod tests {
         check(problem(502, "upstream_refused"), en().error_service);
         check(problem(400, "something_new"), en().error_generic);
         check(LoadError::Unexpected(502), en().error_generic);
+        check(LoadError::RefusedConnectUrl, en().error_service);
         for locale in Locale::ALL {
             let text = problem(403, "origin_not_allowed").message(locale.catalog());
             assert!(!text.contains("HEALTHLINK_"), "{text}");
@@ -523,6 +537,27 @@ mod tests {
         check(SourceKind::Oauth, Connected, Some(RowAction::Disconnect));
         check(SourceKind::Oauth, Pending, Some(RowAction::Disconnect));
         check(SourceKind::Mobile, Disconnected, None);
+        let pending = |kind, direction| SourceConnection {
+            pending: Some(direction),
+            ..source(kind, Pending)
+        };
+        // Pending disconnects still offer Disconnect, as before.
+        for kind in [SourceKind::Oauth, SourceKind::Mobile] {
+            assert_eq!(
+                row_action(&pending(kind, FlowAction::Disconnect)),
+                Some(RowAction::Disconnect)
+            );
+        }
+        // A connection being finished offers nothing, even with a phone link.
+        assert_eq!(
+            row_action(&pending(SourceKind::Oauth, FlowAction::Connect)),
+            None
+        );
+        let finishing_phone = SourceConnection {
+            phone_link: Some("acme://connect/apple_health".into()),
+            ..pending(SourceKind::Mobile, FlowAction::Connect)
+        };
+        assert_eq!(row_action(&finishing_phone), None);
         check(SourceKind::Mobile, Connected, Some(RowAction::Disconnect));
         let phone = SourceConnection {
             phone_link: Some("acme://connect/apple_health".into()),
@@ -562,39 +597,47 @@ mod tests {
     fn badges_show_the_optimistic_state_first() {
         use ConnectionStatus::*;
         assert_eq!(
-            badge(Connected, false, en()),
+            badge(Connected, None, false, en()),
             ("Connected", BadgeTone::Connected)
         );
         assert_eq!(
-            badge(Connected, true, en()),
+            badge(Connected, None, true, en()),
             ("Disconnecting…", BadgeTone::Busy)
         );
-        assert_eq!(
-            badge(Pending, false, en()),
-            ("Disconnecting…", BadgeTone::Busy)
-        );
-        assert_eq!(badge(Expired, false, en()).1, BadgeTone::Attention);
-        assert_eq!(badge(Disconnected, false, en()).0, "Not connected");
+        assert_eq!(badge(Expired, None, false, en()).1, BadgeTone::Attention);
+        assert_eq!(badge(Disconnected, None, false, en()).0, "Not connected");
     }
 
     #[test]
-    fn phone_links_that_run_script_are_never_shown() {
-        for ok in [
-            "https://app.example.com/c/oura",
-            "acme-health://connect/apple_health",
-        ] {
-            assert_eq!(safe_phone_link(ok), Some(ok));
-        }
-        for bad in [
-            "javascript:alert(1)",
-            " JavaScript:alert(1)",
-            "data:text/html,x",
-            "vbscript:x",
-            "no-scheme",
-            "java script:x",
-        ] {
-            assert_eq!(safe_phone_link(bad), None, "{bad}");
-        }
+    fn pending_badges_say_which_way_the_source_is_going() {
+        use ConnectionStatus::Pending;
+        let check = |pending, expected| {
+            assert_eq!(
+                badge(Pending, pending, false, en()),
+                (expected, BadgeTone::Busy)
+            );
+        };
+        check(Some(FlowAction::Connect), "Finishing connection…");
+        check(Some(FlowAction::Disconnect), "Disconnecting…");
+        // An edge that does not say which: a disconnect, as it always was.
+        check(None, "Disconnecting…");
+        let finishing = |pending| SourceConnection {
+            pending,
+            ..source(SourceKind::Oauth, Pending)
+        };
+        assert!(is_finishing_connection(&finishing(Some(
+            FlowAction::Connect
+        ))));
+        assert!(!is_finishing_connection(&finishing(Some(
+            FlowAction::Disconnect
+        ))));
+        assert!(!is_finishing_connection(&finishing(None)));
+        // `pending` outside status `pending` means nothing.
+        let stale = SourceConnection {
+            pending: Some(FlowAction::Connect),
+            ..source(SourceKind::Oauth, ConnectionStatus::Connected)
+        };
+        assert!(!is_finishing_connection(&stale));
     }
 
     #[test]
@@ -636,25 +679,6 @@ mod tests {
             ),
             None
         );
-    }
-
-    #[test]
-    fn result_params_are_read_once_and_stripped() {
-        let (outcome, rest) = take_result_params(
-            "?tab=2&healthlink_source=oura&healthlink_action=connect&healthlink_result=cancelled&x",
-        );
-        assert_eq!(
-            outcome,
-            Some(FlowOutcome {
-                source: "oura".into(),
-                action: FlowAction::Connect,
-                result: FlowResult::Cancelled
-            })
-        );
-        assert_eq!(rest, "?tab=2&x");
-        let (outcome, rest) = take_result_params("?healthlink_source=oura&healthlink_result=bogus");
-        assert_eq!((outcome, rest.as_str()), (None, ""));
-        assert_eq!(take_result_params(""), (None, String::new()));
     }
 
     #[test]
