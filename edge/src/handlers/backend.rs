@@ -241,13 +241,8 @@ mod tests {
 
     #[test]
     fn an_erasure_interrupted_half_way_is_finished_by_a_retry() {
-        let harness = Harness::thryve();
+        let harness = Harness::thryve_linked("alice", "eu-1");
         let alice = harness.user("alice");
-        let links = crate::user_store::ThryveLinks::new(&harness.store);
-        crate::aggregator::http::testing::block_on(crate::aggregator::UserLinks::put(
-            &links, &alice, "eu-1",
-        ))
-        .unwrap();
         let index = ObjectName::thryve_index("eu-1");
         // Thryve deletes the end user (twice: the retry asks again).
         harness.script(vec![

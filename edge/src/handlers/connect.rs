@@ -403,21 +403,9 @@ mod tests {
         );
     }
 
-    fn linked_thryve() -> Harness {
-        let harness = Harness::thryve();
-        let links = crate::user_store::ThryveLinks::new(&harness.store);
-        crate::aggregator::http::testing::block_on(crate::aggregator::UserLinks::put(
-            &links,
-            &harness.user("alice"),
-            "eu-1",
-        ))
-        .unwrap();
-        harness
-    }
-
     #[test]
     fn a_forged_thryve_connected_true_is_pending_until_thryve_confirms() {
-        let harness = linked_thryve();
+        let harness = Harness::thryve_linked("alice", "eu-1");
         let state = signed_state(&harness, "alice", "n-forged");
         // Nobody consented at Thryve; the browser just says so.
         let reply = harness
@@ -451,7 +439,7 @@ mod tests {
 
     #[test]
     fn a_webhook_that_overtakes_the_browser_is_not_undone() {
-        let harness = linked_thryve();
+        let harness = Harness::thryve_linked("alice", "eu-1");
         thryve_webhook(&harness, "notification.source.connect");
         let state = signed_state(&harness, "alice", "n-late");
         harness
@@ -476,7 +464,7 @@ mod tests {
 
     #[test]
     fn a_thryve_decline_is_taken_at_its_word() {
-        let harness = linked_thryve();
+        let harness = Harness::thryve_linked("alice", "eu-1");
         let state = signed_state(&harness, "alice", "n-no");
         harness
             .get_query(

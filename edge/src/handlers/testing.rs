@@ -64,6 +64,19 @@ impl Harness {
         Self::with_aggregator(AggregatorConfig::Rook(test_rook_config()))
     }
 
+    /// A Thryve edge where `user` already has the `endUserId` `end_user`.
+    pub fn thryve_linked(user: &str, end_user: &str) -> Self {
+        let harness = Self::thryve();
+        let links = ThryveLinks::new(&harness.store);
+        block_on(crate::aggregator::UserLinks::put(
+            &links,
+            &harness.user(user),
+            end_user,
+        ))
+        .unwrap();
+        harness
+    }
+
     pub fn with_aggregator(aggregator: AggregatorConfig) -> Self {
         let config = Config {
             aggregator,

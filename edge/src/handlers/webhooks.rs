@@ -140,18 +140,6 @@ mod tests {
         format!(r#"{{"type":"{kind}","endUserId":"{end_user}","dataSourceId":18}}"#)
     }
 
-    fn linked_thryve() -> Harness {
-        let harness = Harness::thryve();
-        let links = ThryveLinks::new(&harness.store);
-        crate::aggregator::http::testing::block_on(crate::aggregator::UserLinks::put(
-            &links,
-            &harness.user("alice"),
-            "eu-1",
-        ))
-        .unwrap();
-        harness
-    }
-
     #[test]
     fn every_webhook_is_authenticated_the_same_way() {
         let thryve = Harness::thryve();
@@ -204,7 +192,7 @@ mod tests {
 
     #[test]
     fn thryve_notifications_map_to_statuses_once_as_the_aggregator() {
-        let harness = linked_thryve();
+        let harness = Harness::thryve_linked("alice", "eu-1");
         let send = |kind: &str| {
             harness
                 .post(
@@ -235,7 +223,7 @@ mod tests {
 
     #[test]
     fn thryve_notifications_for_strangers_or_other_data_change_nothing() {
-        let harness = linked_thryve();
+        let harness = Harness::thryve_linked("alice", "eu-1");
         let auth = format!("Bearer {WEBHOOK_SECRET}");
         let post = |body: &str| harness.post("/v1/webhooks/thryve", None, Some(&auth), body);
         assert_eq!(
