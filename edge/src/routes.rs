@@ -121,6 +121,44 @@ mod tests {
         find_source(id).unwrap()
     }
 
+    /// wrangler.toml sends these paths to the Worker before any asset lookup
+    /// (`run_worker_first`); a route missing there would still work, but
+    /// each request would first ask the asset worker for a file — and the
+    /// demo page must not be served as a plain asset at all.
+    #[test]
+    fn every_route_runs_the_worker_first() {
+        let wrangler = include_str!("../../wrangler.toml");
+        let line = wrangler
+            .lines()
+            .find(|line| line.starts_with("run_worker_first"))
+            .expect("run_worker_first in wrangler.toml");
+        let patterns: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+        let runs_first = |path: &str| {
+            patterns
+                .iter()
+                .any(|pattern| match pattern.strip_suffix('*') {
+                    Some(prefix) => path.starts_with(prefix),
+                    None => path == *pattern,
+                })
+        };
+        for path in [
+            "/healthz",
+            "/openapi.json",
+            "/v1/sessions",
+            "/v1/connections",
+            "/v1/connections/oura/connect",
+            "/v1/return",
+            "/v1/webhooks/rook",
+            "/v1/users/u1/audit",
+            "/sandbox/connect",
+            "/demo/session",
+            "/demo/",
+        ] {
+            assert_ne!(route("GET", path), Err(ApiError::NotFound), "{path}");
+            assert!(runs_first(path), "{path} is not in run_worker_first");
+        }
+    }
+
     #[test]
     fn known_routes() {
         check("GET", "/healthz", Ok(Route::Healthz));
