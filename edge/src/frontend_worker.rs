@@ -10,7 +10,7 @@ use std::rc::Rc;
 use healthlink_shared::PROBLEM_CONTENT_TYPE;
 use worker::{Context, Env, Headers, Request, Response, event};
 
-use crate::aggregator::Selected;
+use crate::aggregator::selected::Selected;
 use crate::config::{Config, ConfigError};
 use crate::cors::{self, CorsDecision};
 use crate::error::ApiError;

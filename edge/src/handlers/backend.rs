@@ -4,7 +4,8 @@
 
 use healthlink_shared::{AuditPage, ConnectionStatus, find_source};
 
-use super::{Edge, Reply, Runtime};
+use super::edge::{Edge, Runtime};
+use super::reply::Reply;
 use crate::aggregator::{Aggregator, AggregatorError, DisconnectOutcome};
 use crate::connections::connected_sources;
 use crate::error::ApiError;

@@ -8,7 +8,8 @@ use healthlink_shared::{
 };
 use url::Url;
 
-use super::{Edge, Reply, Runtime};
+use super::edge::{Edge, Runtime};
+use super::reply::Reply;
 use crate::aggregator::sandbox::is_own_return;
 use crate::aggregator::{Aggregator, ConnectContext, ConnectOutcome, query_value};
 use crate::error::ApiError;

@@ -5,7 +5,8 @@ use healthlink_shared::{
     AuditAction, AuditActor, AuditResult, ConnectionStatus, DisconnectResponse, SourceInfo,
 };
 
-use super::{Edge, Reply, Runtime};
+use super::edge::{Edge, Runtime};
+use super::reply::Reply;
 use crate::aggregator::{Aggregator, AggregatorError};
 use crate::error::ApiError;
 use crate::flows::{disconnect_is_recorded, disconnect_result};

@@ -11,6 +11,7 @@
 mod backend;
 mod connect;
 mod disconnect;
+mod edge;
 pub mod reply;
 mod sessions;
 mod status;
@@ -22,48 +23,15 @@ mod testing;
 use healthlink_shared::Scope;
 
 use crate::aggregator::Aggregator;
-use crate::config::{Config, ConfigError};
+use crate::config::ConfigError;
 use crate::error::ApiError;
 use crate::request_body::parse_json;
 use crate::routes::{Route, route};
 use crate::session::{self, SessionClaims};
-use crate::signing::Signer;
 use crate::user_store::UserStore;
+pub use edge::{Edge, Incoming, Runtime};
 pub use reply::{Body, FollowUp, Reply};
 pub use webhooks::WebhookFrom;
-
-/// What the handlers need from the runtime besides storage and upstream IO.
-pub trait Runtime {
-    /// Now, in Unix milliseconds.
-    fn now_ms(&self) -> i64;
-    /// A fresh, unguessable, unique value (a return state's nonce).
-    fn nonce(&self) -> Result<String, ApiError>;
-}
-
-/// A request as the handlers see it: what the glue read off the runtime's
-/// request. `body` is already checked by [`crate::request_body`].
-#[derive(Debug, Clone, Copy)]
-pub struct Incoming<'a> {
-    /// The method as sent (workers-rs maps methods it does not know to GET,
-    /// which would answer them as reads).
-    pub method: &'a str,
-    pub path: &'a str,
-    pub query: &'a [(String, String)],
-    pub authorization: Option<&'a str>,
-    pub origin: Option<&'a str>,
-    pub body: &'a str,
-}
-
-/// Everything a handler works with.
-pub struct Edge<'a, A, S, R> {
-    pub config: &'a Config,
-    pub signer: &'a Signer,
-    pub aggregator: &'a A,
-    pub store: &'a S,
-    pub runtime: &'a R,
-    /// `scheme://host[:port]` of this edge, as the request reached it.
-    pub edge_origin: &'a str,
-}
 
 impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// What may be decided before a byte of the body is read: that the

@@ -3,7 +3,8 @@
 
 use healthlink_shared::{CreateSessionRequest, SessionResponse};
 
-use super::{Edge, Reply, Runtime};
+use super::edge::{Edge, Runtime};
+use super::reply::Reply;
 use crate::aggregator::Aggregator;
 use crate::error::ApiError;
 use crate::session;

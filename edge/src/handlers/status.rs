@@ -4,7 +4,8 @@
 
 use healthlink_shared::{AuditAction, AuditActor, ConnectionsResponse, find_source};
 
-use super::{Edge, Reply, Runtime};
+use super::edge::{Edge, Runtime};
+use super::reply::Reply;
 use crate::aggregator::{Aggregator, AggregatorError};
 use crate::connections::{reconcile, status_list};
 use crate::error::ApiError;

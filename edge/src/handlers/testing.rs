@@ -7,10 +7,11 @@ use std::cell::Cell;
 use healthlink_shared::{ConnectionStatus, CreateSessionRequest};
 use serde::de::DeserializeOwned;
 
-use super::{Edge, FollowUp, Incoming, Reply, Runtime};
-use crate::aggregator::Selected;
+use super::edge::{Edge, Incoming, Runtime};
+use super::reply::{FollowUp, Reply};
 use crate::aggregator::http::testing::{Scripted, answer, block_on};
 use crate::aggregator::http::{HttpResponse, TransportError};
+use crate::aggregator::selected::Selected;
 use crate::config::tests::{TEST_API_KEY, test_config, test_rook_config, test_thryve_config};
 use crate::config::{AggregatorConfig, Config};
 use crate::error::ApiError;

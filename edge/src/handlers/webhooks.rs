@@ -6,7 +6,8 @@
 
 use healthlink_shared::{AuditAction, AuditActor, AuditResult, ConnectionStatus};
 
-use super::{Edge, FollowUp, Incoming, Reply, Runtime};
+use super::edge::{Edge, Incoming, Runtime};
+use super::reply::{FollowUp, Reply};
 use crate::aggregator::{Aggregator, rook, thryve};
 use crate::config::AggregatorConfig;
 use crate::error::ApiError;
