@@ -284,3 +284,94 @@ async fn the_audit_trail_is_pruned_oldest_first() {
     // The connect, the oldest row, went first; the newest failures stay.
     assert!(entries.iter().all(|entry| entry.action == "disconnect"));
 }
+
+/// Erasure holds: a return state issued before it ends nothing, a session
+/// minted before it is over, and neither brings the user's record back; a
+/// session minted afterwards starts afresh.
+#[tokio::test]
+async fn nothing_from_before_an_erasure_brings_the_user_back() {
+    use healthlink_shared::AuditPage;
+    use healthlink_tests::edge::{backend, session_for, widget};
+    use healthlink_tests::unique;
+
+    use crate::flow_support::{consent_link, redirect_body, start_connect};
+
+    let user = unique("erased");
+    let old_session = session_for(&user).await;
+    let started = start_connect(&old_session, "oura", redirect_body("/settings")).await;
+    let healthlink_shared::ConnectResponse { url } = started.json();
+    // The user consents, but the return is only opened after the erasure.
+    let allow = consent_link(&url, true).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let erased = Answer::send(backend(Method::DELETE, &format!("/v1/users/{user}"))).await;
+    assert_eq!(erased.status, 204, "{}", erased.body);
+
+    Answer::send(client().get(&allow))
+        .await
+        .expect_problem(400, "invalid_state");
+    Answer::send(widget(Method::GET, "/v1/connections", &old_session))
+        .await
+        .expect_problem(401, "session_expired");
+    Answer::send(widget(
+        Method::POST,
+        "/v1/connections/oura/disconnect",
+        &old_session,
+    ))
+    .await
+    .expect_problem(401, "session_expired");
+    let audit: AuditPage = Answer::send(backend(Method::GET, &format!("/v1/users/{user}/audit")))
+        .await
+        .json();
+    assert!(audit.entries.is_empty(), "{:?}", audit.entries);
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let fresh = session_for(&user).await;
+    let listed = Answer::send(widget(Method::GET, "/v1/connections", &fresh)).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+}
+
+/// A stale Thryve event (older than the source's last recorded change)
+/// does not flip a newer state; a redelivery changes nothing.
+#[tokio::test]
+async fn a_stale_thryve_event_does_not_flip_a_newer_state() {
+    use healthlink_shared::ConnectionStatus;
+    use healthlink_tests::emulators::thryve::{Behaviour, thryve};
+
+    use crate::aggregator_support::{audit, connect, disconnect, row, status, webhook};
+    use crate::thryve::user_with;
+
+    const EDGE: Edge = Edge::Thryve;
+    let (user, session) = user_with("stale-thryve", Behaviour::default()).await;
+    assert_eq!(connect(EDGE, &session, "oura").await, "connected");
+    assert_eq!(disconnect(EDGE, &session, "oura").await.status, 200);
+    // Thryve redelivers the connect event of a week ago.
+    let end_user = thryve().end_user_id(&user).expect("an end user");
+    let week_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 7 * 86_400;
+    let stale = serde_json::json!({
+        "type": "notification.source.connect",
+        "endUserId": end_user,
+        "timestampType": "unix",
+        "data": {"dataSourceId": 18, "timestamp": week_ago},
+    })
+    .to_string();
+    let secret = healthlink_tests::env().secret("THRYVE_WEBHOOK_SECRET");
+    for _ in 0..2 {
+        assert_eq!(webhook(EDGE, Some(secret), &stale).await.status, 204);
+    }
+    assert_eq!(
+        status(EDGE, &session, "oura").await,
+        ConnectionStatus::Disconnected
+    );
+    assert_eq!(
+        audit(EDGE, &user).await,
+        [
+            row("connect", "connected", "aggregator"),
+            row("connect", "connected", "user"),
+            row("disconnect", "disconnected", "user"),
+        ]
+    );
+}
