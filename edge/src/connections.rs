@@ -6,7 +6,7 @@ use healthlink_shared::{
 };
 
 use crate::time::rfc3339_from_unix_ms;
-use crate::user_state::StoredStatus;
+use crate::user_state::{StoredStatus, UserRecord};
 
 /// One entry per catalog source the session offers, in catalog order. A
 /// source with no stored row has never been connected: `disconnected`, with
@@ -49,6 +49,100 @@ pub fn status_list(
         sources,
         locale: None,
     }
+}
+
+/// A status list the user's object writes itself, when the edge's record is
+/// the whole truth (the aggregator has no status view to reconcile with):
+/// one round trip, and the Worker passes the body through instead of
+/// reading, parsing and writing it again. It travels as the query of a
+/// bodyless GET, so neither side creates or awaits a request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListView {
+    /// The catalog sources to list (the session's and the aggregator's).
+    pub sources: Vec<String>,
+    /// The configured phone link template, for phone-only sources.
+    pub phone_link: Option<String>,
+    pub locale: Option<String>,
+    /// When the reading session was minted (ms); a session from before an
+    /// erasure reads nothing. `None` for the backend.
+    pub session_issued_at_ms: Option<i64>,
+    /// The reader's clock, for abandoned connects.
+    pub now_ms: i64,
+}
+
+impl ListView {
+    /// `view=list&sources=a,b&…`, percent-encoded.
+    pub fn to_query(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("view", "list");
+        query.append_pair("sources", &self.sources.join(","));
+        query.append_pair("now", &self.now_ms.to_string());
+        if let Some(issued) = self.session_issued_at_ms {
+            query.append_pair("issued", &issued.to_string());
+        }
+        if let Some(phone_link) = &self.phone_link {
+            query.append_pair("phone_link", phone_link);
+        }
+        if let Some(locale) = &self.locale {
+            query.append_pair("locale", locale);
+        }
+        query.finish()
+    }
+
+    /// The view a query asks for; `None` for anything else (a query that
+    /// is not a list view, or one whose numbers do not parse).
+    pub fn from_query(query: &str) -> Option<Self> {
+        let (mut is_list, mut now_ms, mut session_issued_at_ms) = (false, None, None);
+        let (mut sources, mut phone_link, mut locale) = (Vec::new(), None, None);
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            match &*name {
+                "view" => is_list = value == "list",
+                "sources" => {
+                    sources = value
+                        .split(',')
+                        .filter(|id| !id.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                }
+                "now" => now_ms = Some(value.parse().ok()?),
+                "issued" => session_issued_at_ms = Some(value.parse().ok()?),
+                "phone_link" => phone_link = Some(value.into_owned()),
+                "locale" => locale = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        Some(Self {
+            sources,
+            phone_link,
+            locale,
+            session_issued_at_ms,
+            now_ms: now_ms.filter(|_| is_list)?,
+        })
+    }
+
+    /// The list as its reader sees it; `None` when the reading session was
+    /// minted before the user was erased (it may read nothing).
+    pub fn render(&self, record: &UserRecord) -> Option<ConnectionsResponse> {
+        if let Some(issued) = self.session_issued_at_ms
+            && erased_since(issued, record.erased_at_ms)
+        {
+            return None;
+        }
+        let mut list = status_list(
+            &record.statuses,
+            |id| self.sources.iter().any(|source| source == id),
+            self.phone_link.as_deref(),
+            self.now_ms,
+        );
+        list.locale.clone_from(&self.locale);
+        Some(list)
+    }
+}
+
+/// Whether a session minted at `issued_at_ms` predates the user's erasure:
+/// its authority ended with the data it was about.
+pub fn erased_since(issued_at_ms: i64, erased_at_ms: Option<i64>) -> bool {
+    erased_at_ms.is_some_and(|erased| issued_at_ms <= erased)
 }
 
 /// How long a connect only the browser reported may wait for the
@@ -104,6 +198,74 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_views_survive_their_query_and_render_what_is_stored() {
+        let view = ListView {
+            sources: vec!["oura".into(), "apple_health".into()],
+            phone_link: Some("acme://connect/{source}?a=1&b=2".into()),
+            locale: Some("de-CH".into()),
+            session_issued_at_ms: Some(5_000),
+            now_ms: 9_000,
+        };
+        assert_eq!(ListView::from_query(&view.to_query()), Some(view.clone()));
+        let bare = ListView {
+            phone_link: None,
+            locale: None,
+            session_issued_at_ms: None,
+            ..view.clone()
+        };
+        assert_eq!(ListView::from_query(&bare.to_query()), Some(bare.clone()));
+        assert_eq!(ListView::from_query(""), None);
+        assert_eq!(ListView::from_query("view=other&sources=oura&now=1"), None);
+        assert_eq!(ListView::from_query("view=list&sources=oura&now=x"), None);
+
+        let record = UserRecord {
+            statuses: vec![row("oura", ConnectionStatus::Connected)],
+            erased_at_ms: None,
+        };
+        let list = view.render(&record).unwrap();
+        let ids: Vec<&str> = list.sources.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["oura", "apple_health"]);
+        assert_eq!(list.sources[0].status, ConnectionStatus::Connected);
+        assert_eq!(
+            list.sources[1].phone_link.as_deref(),
+            Some("acme://connect/apple_health?a=1&b=2")
+        );
+        assert_eq!(list.locale.as_deref(), Some("de-CH"));
+        // The same list the Worker would build from the record.
+        assert_eq!(
+            list.sources,
+            status_list(
+                &record.statuses,
+                |id| id == "oura" || id == "apple_health",
+                view.phone_link.as_deref(),
+                view.now_ms
+            )
+            .sources
+        );
+    }
+
+    #[test]
+    fn a_session_from_before_an_erasure_reads_nothing() {
+        let view = |issued| ListView {
+            sources: vec!["oura".into()],
+            phone_link: None,
+            locale: None,
+            session_issued_at_ms: issued,
+            now_ms: 10_000,
+        };
+        let erased = UserRecord {
+            statuses: vec![],
+            erased_at_ms: Some(5_000),
+        };
+        assert_eq!(view(Some(4_000)).render(&erased), None);
+        assert_eq!(view(Some(5_000)).render(&erased), None);
+        assert!(view(Some(6_000)).render(&erased).is_some());
+        // The backend reads with no session.
+        assert!(view(None).render(&erased).is_some());
+        assert!(!erased_since(4_000, None));
+    }
 
     fn row(source: &str, status: ConnectionStatus) -> StoredStatus {
         StoredStatus {

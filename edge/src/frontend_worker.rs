@@ -248,6 +248,9 @@ fn response(reply: Reply) -> worker::Result<Response> {
     let builder = Response::builder()
         .with_status(reply.status)
         .with_headers(headers);
+    if let Some(stream) = reply.stream {
+        return Ok(builder.stream(stream));
+    }
     Ok(match reply.body {
         Some(body) => builder.fixed(body.text.into_bytes()),
         None => builder.empty(),

@@ -11,6 +11,7 @@ use worker::{
     SqlStorageValue, State, durable_object,
 };
 
+use crate::connections::ListView;
 use crate::error::ApiError;
 use crate::user_id::UserId;
 use crate::user_state::{
@@ -18,10 +19,14 @@ use crate::user_state::{
     SCHEMA, StoredStatus, UserRecord, UserStateCommand, UserStateReply, allowed_after_erasure,
     attempt_allowed, changes_to_apply, pending_action, settle_unconfirmed,
 };
-use crate::user_store::{Consumed, Reservation, StoreError, UserStore};
+use crate::user_store::{Consumed, Reservation, StoreError, UserStore, WrittenList};
 
 /// Binding name of the namespace; matches wrangler.toml.
 const USER_STATE_BINDING: &str = "USER_STATE";
+
+/// The object's answer to a list view whose session predates the user's
+/// erasure (internal to the Worker ↔ object hop).
+const SESSION_PREDATES_ERASURE: u16 = 410;
 
 #[durable_object]
 pub struct UserState {
@@ -40,9 +45,20 @@ impl DurableObject for UserState {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        // The list, the command of every read, comes as a bare GET: no body
-        // to create, send, await and parse on either side.
+        // Reads come as bare GETs: no body to create, send, await and parse
+        // on either side. With a list view in the query, the object writes
+        // the status list itself and the Worker passes it through.
         let command: UserStateCommand = if req.method() == Method::Get {
+            if let Some(view) = req.url()?.query().and_then(ListView::from_query) {
+                let record = UserRecord {
+                    statuses: self.statuses()?,
+                    erased_at_ms: self.erased_at()?,
+                };
+                return match view.render(&record) {
+                    Some(list) => Response::from_json(&list),
+                    None => Ok(Response::empty()?.with_status(SESSION_PREDATES_ERASURE)),
+                };
+            }
             UserStateCommand::List
         } else {
             req.json().await?
@@ -397,39 +413,50 @@ impl DurableObjectStore {
         object: &ObjectName,
         command: &UserStateCommand,
     ) -> Result<UserStateReply, StoreError> {
-        use worker::wasm_bindgen::JsCast;
-        use worker::wasm_bindgen_futures::JsFuture;
-        // `get_by_name` maps the same name to the same object everywhere.
-        let stub: worker::worker_sys::DurableObject =
-            self.namespace.get_by_name(object.as_str())?.into_rpc();
-        let url = format!("https://user-state{COMMAND_PATH}");
-        let sent = if *command == UserStateCommand::List {
-            stub.fetch_with_str(&url)
+        let response = if *command == UserStateCommand::List {
+            self.exchange(object, "", None).await?
         } else {
             let body = serde_json::to_string(command).map_err(|_| StoreError)?;
-            let mut init = RequestInit::new();
-            init.with_method(Method::Post).with_body(Some(body.into()));
-            let request = Request::new_with_init(&url, &init)?;
-            stub.fetch_with_request(request.inner())
+            self.exchange(object, "", Some(body)).await?
         };
-        // Awaited on the runtime's own promises: workers-rs would wrap the
-        // reply (reading headers, status and cf across the boundary) and read
-        // the body chunk by chunk through wasm-streams; the runtime's
-        // `text()` reads it in one call. Measured by `cargo xtask bench`.
-        let response: worker::web_sys::Response = JsFuture::from(sent.map_err(js_error)?)
-            .await
-            .map_err(js_error)?
-            .unchecked_into();
         if response.status() != 200 {
             crate::log::error(&format!("user state answered {}", response.status()));
             return Err(StoreError);
         }
-        let text = JsFuture::from(response.text().map_err(js_error)?)
-            .await
-            .map_err(js_error)?
+        let text = await_js(response.text().map_err(js_error)?)
+            .await?
             .as_string()
             .ok_or(StoreError)?;
         serde_json::from_str(&text).map_err(|_| StoreError)
+    }
+
+    /// One request to one object: a bare GET (with `query`, if any) or a
+    /// POST of `body`. Awaited on the runtime's own promises: workers-rs
+    /// would wrap the reply (reading headers, status and cf across the
+    /// boundary) and read the body chunk by chunk through wasm-streams; the
+    /// runtime's `text()` reads it in one call, and a written list is passed
+    /// on unread. Measured by `cargo xtask bench`.
+    async fn exchange(
+        &self,
+        object: &ObjectName,
+        query: &str,
+        body: Option<String>,
+    ) -> Result<worker::web_sys::Response, StoreError> {
+        use worker::wasm_bindgen::JsCast;
+        // `get_by_name` maps the same name to the same object everywhere.
+        let stub: worker::worker_sys::DurableObject =
+            self.namespace.get_by_name(object.as_str())?.into_rpc();
+        let url = format!("https://user-state{COMMAND_PATH}{query}");
+        let sent = match body {
+            None => stub.fetch_with_str(&url),
+            Some(body) => {
+                let mut init = RequestInit::new();
+                init.with_method(Method::Post).with_body(Some(body.into()));
+                let request = Request::new_with_init(&url, &init)?;
+                stub.fetch_with_request(request.inner())
+            }
+        };
+        Ok(await_js(sent.map_err(js_error)?).await?.unchecked_into())
     }
 
     async fn user(
@@ -442,6 +469,23 @@ impl DurableObjectStore {
 }
 
 impl UserStore for DurableObjectStore {
+    async fn written_list(
+        &self,
+        user: &UserId,
+        view: &ListView,
+    ) -> Result<Option<WrittenList>, StoreError> {
+        let query = format!("?{}", view.to_query());
+        let response = self.exchange(&ObjectName::user(user), &query, None).await?;
+        match (response.status(), response.body()) {
+            (200, Some(body)) => Ok(Some(WrittenList::Stream(body))),
+            (SESSION_PREDATES_ERASURE, _) => Ok(None),
+            (status, _) => {
+                crate::log::error(&format!("user state answered {status} to a list view"));
+                Err(StoreError)
+            }
+        }
+    }
+
     async fn record_of(&self, user: &UserId) -> Result<UserRecord, StoreError> {
         match self.user(user, &UserStateCommand::List).await? {
             UserStateReply::Statuses {
@@ -592,6 +636,14 @@ impl UserStore for DurableObjectStore {
             other => Err(unexpected(&other)),
         }
     }
+}
+
+async fn await_js(
+    promise: worker::js_sys::Promise,
+) -> Result<worker::wasm_bindgen::JsValue, StoreError> {
+    worker::wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(js_error)
 }
 
 fn js_error(error: worker::wasm_bindgen::JsValue) -> StoreError {

@@ -10,6 +10,7 @@
 pub mod memory;
 
 use crate::aggregator::{AggregatorError, UserLinks};
+use crate::connections::ListView;
 use crate::error::ApiError;
 use crate::user_id::UserId;
 use crate::user_state::{AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord};
@@ -47,6 +48,17 @@ pub enum Consumed {
     ErasedBefore,
 }
 
+/// A status list the store wrote itself ([`UserStore::written_list`]),
+/// handed on to the client unread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WrittenList {
+    /// JSON written in this process.
+    Text(String),
+    /// The Durable Object's reply body, streamed through as it is.
+    #[cfg(target_arch = "wasm32")]
+    Stream(worker::web_sys::ReadableStream),
+}
+
 /// How a nonce reservation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {
@@ -64,6 +76,23 @@ pub trait UserStore {
     /// The user's stored statuses (sources never connected have no row)
     /// and tombstone.
     async fn record_of(&self, user: &UserId) -> Result<UserRecord, StoreError>;
+
+    /// The status list `view` describes, written from the user's record by
+    /// the store itself; `None` when the reading session predates the
+    /// user's erasure. For aggregators with no status view of their own,
+    /// where the record is the whole truth (one round trip, nothing parsed
+    /// and written again on the way out).
+    async fn written_list(
+        &self,
+        user: &UserId,
+        view: &ListView,
+    ) -> Result<Option<WrittenList>, StoreError> {
+        let Some(list) = view.render(&self.record_of(user).await?) else {
+            return Ok(None);
+        };
+        let text = serde_json::to_string(&list).map_err(|_| StoreError)?;
+        Ok(Some(WrittenList::Text(text)))
+    }
 
     /// The user's stored statuses alone.
     async fn statuses(&self, user: &UserId) -> Result<Vec<StoredStatus>, StoreError> {

@@ -159,6 +159,11 @@ pub trait Aggregator {
         user: &UserId,
         known: &[StoredStatus],
     ) -> Result<Option<Vec<(&'static str, ConnectionStatus)>>, AggregatorError>;
+
+    /// Whether [`Aggregator::statuses`] can answer `Some` for this user.
+    /// When it cannot, the edge's record is the whole truth and the user's
+    /// object writes the status list itself.
+    fn has_status_view(&self, user: &UserId) -> bool;
 }
 
 /// The configured aggregator, chosen at runtime. An enum rather than a trait

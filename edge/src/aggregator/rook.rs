@@ -204,6 +204,10 @@ impl<H: HttpClient> Aggregator for Rook<'_, H> {
             .await?;
         parse_authorized(&body).map(Some)
     }
+
+    fn has_status_view(&self, _user: &UserId) -> bool {
+        true
+    }
 }
 
 /// The v2 status list, in our ids. Names we do not know are skipped.

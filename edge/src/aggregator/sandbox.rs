@@ -147,6 +147,12 @@ impl Aggregator for Sandbox {
                 .collect(),
         ))
     }
+
+    /// Only the expired-fault users have a view: everyone else's grants
+    /// live in the edge's record alone.
+    fn has_status_view(&self, user: &UserId) -> bool {
+        Fault::for_user(user) == Some(Fault::Expired)
+    }
 }
 
 /// Whether a consent page's `redirect_uri` points back at this edge's
@@ -221,6 +227,9 @@ mod tests {
             pending: None,
         }];
         assert_eq!(block_on(sandbox.statuses(&user("alice"), &known)), Ok(None));
+        // A view exists exactly for the users whose statuses can answer.
+        assert!(!sandbox.has_status_view(&user("alice")));
+        assert!(sandbox.has_status_view(&user("fault-expired-1")));
         assert_eq!(
             block_on(sandbox.statuses(&user("fault-expired-1"), &known)),
             Ok(Some(vec![("oura", ConnectionStatus::Expired)]))

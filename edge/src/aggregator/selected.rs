@@ -107,4 +107,12 @@ impl<H: HttpClient, L: UserLinks> Aggregator for Selected<'_, H, L> {
             Self::Rook(inner) => inner.statuses(user, known).await,
         }
     }
+
+    fn has_status_view(&self, user: &UserId) -> bool {
+        match self {
+            Self::Sandbox(inner) => inner.has_status_view(user),
+            Self::Thryve(inner) => inner.has_status_view(user),
+            Self::Rook(inner) => inner.has_status_view(user),
+        }
+    }
 }

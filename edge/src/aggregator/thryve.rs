@@ -299,6 +299,11 @@ impl<H: HttpClient, L: UserLinks> Aggregator for Thryve<'_, H, L> {
     ) -> Result<Option<Vec<(&'static str, ConnectionStatus)>>, AggregatorError> {
         Ok(None)
     }
+
+    /// Thryve reports changes by webhook only; the record is the truth.
+    fn has_status_view(&self, _user: &UserId) -> bool {
+        false
+    }
 }
 
 /// On a revoke, `connected=false` means disconnected and `true` failed.

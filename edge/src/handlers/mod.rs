@@ -99,7 +99,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             }
             Route::UserConnections(user) => {
                 self.backend(request)?;
-                Reply::json(200, &self.list(&user, |_| true, None).await?)
+                self.backend_list(&user).await
             }
             Route::UserDisconnect(user, source) => {
                 self.backend(request)?;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::error::ApiError;
 use crate::pages::PAGE_CSP;
 use crate::user_id::UserId;
+use crate::user_store::WrittenList;
 
 pub const JSON: &str = "application/json";
 pub const HTML: &str = "text/html; charset=utf-8";
@@ -22,6 +23,10 @@ pub struct Reply {
     /// Answer with the static asset at the request's path instead (the
     /// glue fetches it from the assets binding; `status` and `body` unused).
     pub static_asset: bool,
+    /// A JSON body the store wrote, streamed through unread (`body` is
+    /// `None` then).
+    #[cfg(target_arch = "wasm32")]
+    pub stream: Option<worker::web_sys::ReadableStream>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +50,8 @@ impl Reply {
             headers: Vec::new(),
             follow_up: None,
             static_asset: false,
+            #[cfg(target_arch = "wasm32")]
+            stream: None,
         }
     }
 
@@ -60,6 +67,20 @@ impl Reply {
     pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Self, ApiError> {
         let text = serde_json::to_string(body).map_err(|_| ApiError::Internal)?;
         Ok(Self::text(status, JSON, text).no_store())
+    }
+
+    /// A status list the store wrote, as JSON, never cached.
+    pub fn written(list: WrittenList) -> Self {
+        match list {
+            WrittenList::Text(text) => Self::text(200, JSON, text).no_store(),
+            #[cfg(target_arch = "wasm32")]
+            WrittenList::Stream(stream) => Self {
+                stream: Some(stream),
+                ..Self::empty(200)
+            }
+            .header("content-type", JSON.to_owned())
+            .no_store(),
+        }
     }
 
     /// An edge page: our CSP (no framing, no inline script), never cached.

@@ -2,12 +2,12 @@
 //! one; and reconciliation on its own, for webhooks that only say "this user
 //! changed".
 
-use healthlink_shared::{AuditAction, AuditActor, ConnectionsResponse, find_source};
+use healthlink_shared::{AuditAction, AuditActor, CATALOG, ConnectionsResponse, find_source};
 
 use super::edge::{Edge, Runtime};
 use super::reply::Reply;
 use crate::aggregator::{Aggregator, AggregatorError};
-use crate::connections::{reconcile, status_list};
+use crate::connections::{ListView, erased_since, reconcile, status_list};
 use crate::error::ApiError;
 use crate::session::SessionClaims;
 use crate::user_id::UserId;
@@ -18,11 +18,45 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// The widget's list: the session's sources, in its language.
     pub(super) async fn widget_list(&self, session: &SessionClaims) -> Result<Reply, ApiError> {
         let user = session.user()?;
-        let mut list = self
-            .list(&user, |id| session.offers(id), Some(session))
-            .await?;
-        list.locale = session.loc.clone();
-        Reply::json(200, &list)
+        self.list_reply(&user, |id| session.offers(id), Some(session))
+            .await
+    }
+
+    /// The backend's list: every source the aggregator serves.
+    pub(super) async fn backend_list(&self, user: &UserId) -> Result<Reply, ApiError> {
+        self.list_reply(user, |_| true, None).await
+    }
+
+    /// When the aggregator has no status view of its own, the record is the
+    /// whole truth and the store writes the list (one round trip, passed
+    /// through unread); otherwise it is read, reconciled and written here.
+    async fn list_reply(
+        &self,
+        user: &UserId,
+        offers: impl Fn(&str) -> bool,
+        session: Option<&SessionClaims>,
+    ) -> Result<Reply, ApiError> {
+        let locale = session.and_then(|session| session.loc.clone());
+        if self.aggregator.has_status_view(user) {
+            let mut list = self.list(user, offers, session).await?;
+            list.locale = locale;
+            return Reply::json(200, &list);
+        }
+        let view = ListView {
+            sources: CATALOG
+                .iter()
+                .filter(|source| offers(source.id) && self.aggregator.offers(source))
+                .map(|source| source.id.to_owned())
+                .collect(),
+            phone_link: self.config.phone_link.clone(),
+            locale,
+            session_issued_at_ms: session.map(|session| session.iat * 1000),
+            now_ms: self.runtime.now_ms(),
+        };
+        match self.store.written_list(user, &view).await? {
+            Some(list) => Ok(Reply::written(list)),
+            None => Err(ApiError::SessionExpired),
+        }
     }
 
     /// The sources `offers` allows and the aggregator serves, with their
@@ -34,10 +68,10 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         session: &SessionClaims,
         erased_at_ms: Option<i64>,
     ) -> Result<(), ApiError> {
-        match erased_at_ms {
-            Some(erased) if session.iat * 1000 <= erased => Err(ApiError::SessionExpired),
-            _ => Ok(()),
+        if erased_since(session.iat * 1000, erased_at_ms) {
+            return Err(ApiError::SessionExpired);
         }
+        Ok(())
     }
 
     /// [`Self::check_not_erased_since`], reading the tombstone.
