@@ -29,6 +29,9 @@ struct Overhead {
     /// The same as a share of the floor Worker's (one Durable Object read):
     /// the figure to track, as the floor is what a list read must cost.
     floor_ratio: f64,
+    /// The same as a share of the floor Worker deployed with static assets
+    /// in front, as the edge is: the same deployment shape on both sides.
+    floor_assets_ratio: f64,
     p50_ratio: f64,
 }
 
@@ -36,10 +39,13 @@ struct Overhead {
 struct Round {
     hello_world: LoadFigures,
     floor: LoadFigures,
+    floor_assets: LoadFigures,
     connections: LoadFigures,
-    /// `connections` throughput over `hello_world`'s, and over `floor`'s.
+    /// `connections` throughput over `hello_world`'s, `floor`'s and
+    /// `floor_assets`'.
     throughput_ratio: f64,
     floor_ratio: f64,
+    floor_assets_ratio: f64,
 }
 
 fn var(name: &str) -> String {
@@ -71,12 +77,14 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 #[ignore = "a benchmark: run by `cargo xtask bench`"]
 async fn bench_edge_overhead() {
     let client = bench_client();
-    let baseline = |name: &str| {
-        let (client, url) = (client.clone(), format!("{}/", var(name)));
+    let baseline = |name: &str, path: &str| {
+        let (client, url) = (client.clone(), format!("{}{path}", var(name)));
         move |_, _| get_ok(client.clone(), url.clone())
     };
-    let hello_request = baseline("HEALTHLINK_HELLO_URL");
-    let floor_request = baseline("HEALTHLINK_FLOOR_URL");
+    let hello_request = baseline("HEALTHLINK_HELLO_URL", "/");
+    let floor_request = baseline("HEALTHLINK_FLOOR_URL", "/");
+    // On a path the Worker runs first for, as the edge's API paths are.
+    let floor_assets_request = baseline("HEALTHLINK_FLOOR_ASSETS_URL", "/v1/list");
     // The edge itself, not the recorder in front of it.
     let edge = format!("{}/v1/connections", var("HEALTHLINK_EDGE_DIRECT_URL"));
     let mut sessions = Vec::new();
@@ -98,26 +106,32 @@ async fn bench_edge_overhead() {
     };
     closed_loop(CONCURRENCY, WARM_UP, hello_request.clone()).await;
     closed_loop(CONCURRENCY, WARM_UP, floor_request.clone()).await;
+    closed_loop(CONCURRENCY, WARM_UP, floor_assets_request.clone()).await;
     closed_loop(CONCURRENCY, WARM_UP, edge_request.clone()).await;
     let mut rounds = Vec::new();
     for _ in 0..ROUNDS {
         let hello_world = closed_loop(CONCURRENCY, MEASURE, hello_request.clone()).await;
         let floor = closed_loop(CONCURRENCY, MEASURE, floor_request.clone()).await;
+        let floor_assets = closed_loop(CONCURRENCY, MEASURE, floor_assets_request.clone()).await;
         let connections = closed_loop(CONCURRENCY, MEASURE, edge_request.clone()).await;
         assert_eq!(hello_world.failures, 0, "{hello_world:?}");
         assert_eq!(floor.failures, 0, "{floor:?}");
+        assert_eq!(floor_assets.failures, 0, "{floor_assets:?}");
         assert_eq!(connections.failures, 0, "{connections:?}");
         rounds.push(Round {
             throughput_ratio: connections.requests_per_second / hello_world.requests_per_second,
             floor_ratio: connections.requests_per_second / floor.requests_per_second,
+            floor_assets_ratio: connections.requests_per_second / floor_assets.requests_per_second,
             hello_world,
             floor,
+            floor_assets,
             connections,
         });
     }
     let figures = Overhead {
         throughput_ratio: mean(rounds.iter().map(|round| round.throughput_ratio)),
         floor_ratio: mean(rounds.iter().map(|round| round.floor_ratio)),
+        floor_assets_ratio: mean(rounds.iter().map(|round| round.floor_assets_ratio)),
         p50_ratio: mean(
             rounds
                 .iter()

@@ -109,6 +109,7 @@ pub fn run() -> Result {
         for (label, key) in [
             ("hello-world Worker", "hello_world"),
             ("floor (Worker + DO row)", "floor"),
+            ("floor with static assets", "floor_assets"),
             ("GET /v1/connections", "connections"),
         ] {
             let run = &round[key];
@@ -123,10 +124,12 @@ pub fn run() -> Result {
         }
     }
     println!(
-        "edge throughput as a share of the hello-world Worker's: {:.2}; of the floor's: {:.2} \
+        "edge throughput as a share of the hello-world Worker's: {:.2}; of the floor's: {:.2}; \
+         of the floor with static assets (the edge's deployment shape): {:.2} \
          (mean of {} rounds); p50 ratio to hello world {:.2}; {} concurrent clients",
         number(&overhead, "throughput_ratio"),
         number(&overhead, "floor_ratio"),
+        number(&overhead, "floor_assets_ratio"),
         rounds.len(),
         number(&overhead, "p50_ratio"),
         rounds

@@ -245,15 +245,20 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
         let recorder = Recorder::start(port, &artifacts.join(format!("sent-{}.bin", setup.name)))?;
         edges.push((setup.name, wrangler, log, recorder));
     }
-    // Benchmarks compare the edge with two baselines run by the same
-    // wrangler and workerd, started alongside: a hello-world Worker, and the
-    // platform's floor for a list read (a Worker forwarding to one SQLite
-    // Durable Object that answers one row as JSON).
+    // Benchmarks compare the edge with baselines run by the same wrangler
+    // and workerd, started alongside: a hello-world Worker; the platform's
+    // floor for a list read (a Worker forwarding to one SQLite Durable
+    // Object that answers one row as JSON); and that floor deployed as the
+    // edge is, with static assets in front (`floor_assets`).
     let mut baselines = Vec::new();
     if which == Suite::Benchmarks {
         for (name, what) in [
             ("hello", "hello-world baseline"),
             ("floor", "Durable Object floor baseline"),
+            (
+                "floor_assets",
+                "the floor with static assets, as the edge is deployed",
+            ),
         ] {
             let port = free_port()?;
             step(&format!(
@@ -265,7 +270,7 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
                     config: Some(
                         root()
                             .join("bench")
-                            .join(format!("{name}-worker"))
+                            .join(format!("{}-worker", name.replace('_', "-")))
                             .join("wrangler.toml"),
                     ),
                     port,
