@@ -274,6 +274,7 @@ mod tests {
             updated_at_ms: 0,
             error: Some("Garmin is not answering.".into()),
             pending: None,
+            deleting: false,
         }
     }
 

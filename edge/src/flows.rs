@@ -3,8 +3,8 @@
 //! goes afterwards. No IO: the glue calls these with what it read.
 
 use healthlink_shared::{
-    AuditResult, ConnectRequest, ConnectionStatus, Flow, FlowAction, FlowOutcome, FlowResult,
-    SourceInfo, SourceKind, is_flow_nonce,
+    AuditAction, AuditResult, ConnectRequest, ConnectionStatus, Flow, FlowAction, FlowOutcome,
+    FlowResult, SourceInfo, SourceKind, is_flow_nonce,
 };
 use url::Url;
 
@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::return_state::{ReturnState, STATE_TTL_SECONDS};
 use crate::return_url::{check_return_url, with_result_params};
 use crate::session::SessionClaims;
+use crate::user_state::StoredStatus;
 
 /// Checks a widget's connect request and builds the state to sign.
 /// `origin` is the request's `Origin` header; `nonce` is fresh randomness.
@@ -130,11 +131,18 @@ pub fn disconnect_result(outcome: DisconnectOutcome) -> (Option<ConnectionStatus
 /// (revoking is idempotent there) but is no new fact: one row per
 /// transition, however often the user presses the button. Failures are
 /// always recorded; each one is an attempt that did not work.
+/// A delete while a plain disconnect is pending is new, though: the host
+/// must learn to delete the data once the revoke is confirmed.
 pub fn disconnect_is_recorded(
-    current: ConnectionStatus,
+    current: Option<&StoredStatus>,
     outcome: Option<ConnectionStatus>,
+    ending: AuditAction,
 ) -> bool {
-    outcome != Some(current)
+    let status = current.map_or(ConnectionStatus::Disconnected, |row| row.status);
+    let upgrades_to_delete = ending == AuditAction::Delete
+        && status == ConnectionStatus::Pending
+        && current.is_some_and(|row| !row.deleting);
+    outcome != Some(status) || upgrades_to_delete
 }
 
 /// Where a returning browser goes.
@@ -177,14 +185,41 @@ mod tests {
     #[test]
     fn a_retried_pending_revoke_is_not_recorded_twice() {
         use ConnectionStatus::*;
-        assert!(disconnect_is_recorded(Connected, Some(Disconnected)));
-        assert!(disconnect_is_recorded(Connected, Some(Pending)));
-        assert!(disconnect_is_recorded(Expired, Some(Disconnected)));
-        assert!(disconnect_is_recorded(Pending, Some(Disconnected)));
-        assert!(!disconnect_is_recorded(Pending, Some(Pending)));
+        let row = |status, deleting| StoredStatus {
+            source: "oura".into(),
+            status,
+            updated_at_ms: 0,
+            error: None,
+            pending: None,
+            deleting,
+        };
+        let recorded = |status, outcome| {
+            disconnect_is_recorded(Some(&row(status, false)), outcome, AuditAction::Disconnect)
+        };
+        assert!(recorded(Connected, Some(Disconnected)));
+        assert!(recorded(Connected, Some(Pending)));
+        assert!(recorded(Expired, Some(Disconnected)));
+        assert!(recorded(Pending, Some(Disconnected)));
+        assert!(!recorded(Pending, Some(Pending)));
+        assert!(!disconnect_is_recorded(
+            None,
+            Some(Disconnected),
+            AuditAction::Disconnect
+        ));
         // A failure is an attempt on record, every time.
-        assert!(disconnect_is_recorded(Connected, None));
-        assert!(disconnect_is_recorded(Pending, None));
+        assert!(recorded(Connected, None));
+        assert!(recorded(Pending, None));
+        // A delete while a plain disconnect is pending is a new fact; a
+        // second delete is not.
+        let delete = |deleting| {
+            disconnect_is_recorded(
+                Some(&row(Pending, deleting)),
+                Some(Pending),
+                AuditAction::Delete,
+            )
+        };
+        assert!(delete(false));
+        assert!(!delete(true));
     }
     use crate::config::tests::test_config;
 

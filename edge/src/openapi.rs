@@ -49,11 +49,13 @@ mod tests {
                 "POST",
                 "/v1/users/{user_id}/connections/{source}/disconnect",
             ),
+            ("POST", "/v1/users/{user_id}/connections/{source}/delete"),
             ("GET", "/v1/users/{user_id}/audit"),
             ("DELETE", "/v1/users/{user_id}"),
             ("GET", "/v1/connections"),
             ("POST", "/v1/connections/{source}/connect"),
             ("POST", "/v1/connections/{source}/disconnect"),
+            ("POST", "/v1/connections/{source}/delete"),
             ("GET", "/v1/return"),
             ("GET", "/sandbox/connect"),
             ("POST", "/demo/session"),
@@ -71,7 +73,7 @@ mod tests {
             .values()
             .map(|ops| ops.as_object().unwrap().len())
             .sum::<usize>();
-        assert_eq!(route_count, 15, "the list above and the spec disagree");
+        assert_eq!(route_count, 17, "the list above and the spec disagree");
     }
 
     #[test]

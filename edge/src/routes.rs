@@ -22,12 +22,14 @@ pub enum Route {
     CreateSession,
     UserConnections(UserId),
     UserDisconnect(UserId, &'static SourceInfo),
+    UserDelete(UserId, &'static SourceInfo),
     UserAudit(UserId),
     DeleteUser(UserId),
     // Widget (session token).
     Connections,
     Connect(&'static SourceInfo),
     Disconnect(&'static SourceInfo),
+    Delete(&'static SourceInfo),
     // Aggregator → edge (shared secret).
     ThryveWebhook,
     RookWebhook,
@@ -60,6 +62,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         ["v1", "connections", source, "disconnect"] => {
             (Route::Disconnect(source_id(source)?), &["POST"])
         }
+        ["v1", "connections", source, "delete"] => (Route::Delete(source_id(source)?), &["POST"]),
         ["v1", "return"] => (Route::Return, &["GET"]),
         ["v1", "webhooks", "thryve"] => (Route::ThryveWebhook, &["POST"]),
         ["v1", "webhooks", "rook"] => (Route::RookWebhook, &["POST"]),
@@ -69,6 +72,10 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         }
         ["v1", "users", user, "connections", source, "disconnect"] => (
             Route::UserDisconnect(UserId::parse(user)?, source_id(source)?),
+            &["POST"],
+        ),
+        ["v1", "users", user, "connections", source, "delete"] => (
+            Route::UserDelete(UserId::parse(user)?, source_id(source)?),
             &["POST"],
         ),
         ["v1", "users", user, "audit"] => (Route::UserAudit(UserId::parse(user)?), &["GET"]),
@@ -186,6 +193,16 @@ mod tests {
             "POST",
             "/v1/users/u1/connections/garmin/disconnect",
             Ok(Route::UserDisconnect(user("u1"), source("garmin"))),
+        );
+        check(
+            "POST",
+            "/v1/users/u1/connections/garmin/delete",
+            Ok(Route::UserDelete(user("u1"), source("garmin"))),
+        );
+        check(
+            "POST",
+            "/v1/connections/oura/delete",
+            Ok(Route::Delete(source("oura"))),
         );
         check(
             "GET",

@@ -61,6 +61,7 @@ impl SessionClaims {
                 Scope::Read => "read",
                 Scope::Connect => "connect",
                 Scope::Disconnect => "disconnect",
+                Scope::Delete => "delete",
             },
         })
     }

@@ -98,6 +98,10 @@ pub struct StoredStatus {
     /// With status `pending`: the action the aggregator has yet to confirm.
     #[serde(default)]
     pub pending: Option<FlowAction>,
+    /// With a pending disconnect: it was a delete (the host is to delete
+    /// the source's data once the aggregator confirms).
+    #[serde(default)]
+    pub deleting: bool,
 }
 
 /// What a user's object holds about their connections.
@@ -151,8 +155,33 @@ pub fn allowed_after_erasure(erased_at_ms: Option<i64>, change: &Change) -> bool
 pub fn pending_action(change: &Change) -> Option<FlowAction> {
     match (change.status, change.action) {
         (Some(ConnectionStatus::Pending), AuditAction::Connect) => Some(FlowAction::Connect),
-        (Some(ConnectionStatus::Pending), AuditAction::Disconnect) => Some(FlowAction::Disconnect),
+        (Some(ConnectionStatus::Pending), AuditAction::Disconnect | AuditAction::Delete) => {
+            Some(FlowAction::Disconnect)
+        }
         _ => None,
+    }
+}
+
+/// Whether a change leaves a pending revoke that was asked for as a delete.
+pub fn pending_delete(change: &Change) -> bool {
+    change.status == Some(ConnectionStatus::Pending) && change.action == AuditAction::Delete
+}
+
+/// How a pending action is spelled in the `pending_actions` table: the
+/// flow's action, or `delete` for a pending revoke asked for as a delete.
+pub fn pending_spelling(change: &Change) -> Option<&'static str> {
+    match pending_action(change)? {
+        _ if pending_delete(change) => Some("delete"),
+        action => Some(action.as_str()),
+    }
+}
+
+/// A `pending_actions` spelling read back: the action, and whether it is a
+/// delete.
+pub fn parse_pending(spelling: &str) -> Option<(FlowAction, bool)> {
+    match spelling {
+        "delete" => Some((FlowAction::Disconnect, true)),
+        other => FlowAction::parse(other).map(|action| (action, false)),
     }
 }
 
@@ -450,6 +479,7 @@ mod tests {
             updated_at_ms: 0,
             error: None,
             pending: None,
+            deleting: false,
         }
     }
 
@@ -474,6 +504,7 @@ mod tests {
         use ConnectionStatus::*;
         let at = |status, updated_at_ms, pending| StoredStatus {
             updated_at_ms,
+            deleting: false,
             pending,
             ..stored("oura", status)
         };

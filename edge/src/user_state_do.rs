@@ -17,7 +17,7 @@ use crate::user_id::UserId;
 use crate::user_state::{
     ATTEMPT_WINDOW_MS, AuditRetention, AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule,
     SCHEMA, StoredStatus, UserRecord, UserStateCommand, UserStateReply, allowed_after_erasure,
-    attempt_allowed, changes_to_apply, pending_action, settle_unconfirmed,
+    attempt_allowed, changes_to_apply, parse_pending, pending_spelling, settle_unconfirmed,
 };
 use crate::user_store::{Consumed, Reservation, StoreError, UserStore, WrittenList};
 
@@ -205,12 +205,14 @@ impl UserState {
                 // A status spelling we no longer know reads as never
                 // connected; the next reconcile corrects it.
                 let status = healthlink_shared::ConnectionStatus::parse(&row.status)?;
+                let pending = row.pending.as_deref().and_then(parse_pending);
                 Some(StoredStatus {
                     source: row.source,
                     status,
                     updated_at_ms: row.updated_at_ms,
                     error: row.error,
-                    pending: row.pending.as_deref().and_then(FlowAction::parse),
+                    pending: pending.map(|(action, _)| action),
+                    deleting: pending.is_some_and(|(_, deleting)| deleting),
                 })
             })
             .collect())
@@ -238,11 +240,11 @@ impl UserState {
                         .map_or(SqlStorageValue::Null, SqlStorageValue::from),
                 ],
             )?;
-            match pending_action(change) {
+            match pending_spelling(change) {
                 Some(action) => self.sql.exec(
                     "INSERT INTO pending_actions (source, action) VALUES (?, ?)
                      ON CONFLICT (source) DO UPDATE SET action = excluded.action",
-                    vec![change.source.as_str().into(), action.as_str().into()],
+                    vec![change.source.as_str().into(), action.into()],
                 )?,
                 None => self.sql.exec(
                     "DELETE FROM pending_actions WHERE source = ?",

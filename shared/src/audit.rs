@@ -69,16 +69,25 @@ pub enum AuditAction {
     Disconnect,
     /// The aggregator's own status differed from the edge's record.
     Reconcile,
+    /// A disconnect that also asks the host to delete the data the source
+    /// shared (widget or backend).
+    Delete,
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 3] = [Self::Connect, Self::Disconnect, Self::Reconcile];
+    pub const ALL: [Self; 4] = [
+        Self::Connect,
+        Self::Disconnect,
+        Self::Reconcile,
+        Self::Delete,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Connect => "connect",
             Self::Disconnect => "disconnect",
             Self::Reconcile => "reconcile",
+            Self::Delete => "delete",
         }
     }
 }

@@ -13,10 +13,17 @@ pub enum Scope {
     Connect,
     /// Disconnect sources.
     Disconnect,
+    /// Disconnect sources and ask the host to delete what they shared.
+    Delete,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Connect, Scope::Disconnect];
+    pub const ALL: [Scope; 4] = [
+        Scope::Read,
+        Scope::Connect,
+        Scope::Disconnect,
+        Scope::Delete,
+    ];
 }
 
 /// Body of `POST /v1/sessions`.

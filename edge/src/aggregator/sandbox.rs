@@ -225,6 +225,7 @@ mod tests {
             updated_at_ms: 0,
             error: None,
             pending: None,
+            deleting: false,
         }];
         assert_eq!(block_on(sandbox.statuses(&user("alice"), &known)), Ok(None));
         // A view exists exactly for the users whose statuses can answer.

@@ -1,5 +1,10 @@
-//! Disconnecting a source, from the widget or the host's backend: revoke at
-//! the aggregator, then record what it said.
+//! Ending a source's connection, from the widget or the host's backend:
+//! revoke at the aggregator, then record what it said. Two ways to end it:
+//! a *disconnect* stops new data and leaves what was shared with the host;
+//! a *delete* revokes the same way and also tells the host (through its
+//! events) to delete what the source shared. Neither Thryve nor ROOK
+//! documents a per-source deletion of the data they hold, so there is no
+//! further upstream call; Healthlink itself holds no health data.
 
 use healthlink_shared::{
     AuditAction, AuditActor, AuditResult, ConnectionStatus, DisconnectResponse, SourceInfo,
@@ -10,23 +15,54 @@ use super::reply::Reply;
 use crate::aggregator::{Aggregator, AggregatorError};
 use crate::error::ApiError;
 use crate::flows::{disconnect_is_recorded, disconnect_result};
+use crate::session::SessionClaims;
 use crate::user_id::UserId;
 use crate::user_state::{Change, RecordRule};
 use crate::user_store::UserStore;
 
 impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
+    /// The widget's disconnect or delete (`ending`), for the session's user.
+    pub(super) async fn widget_end(
+        &self,
+        session: &SessionClaims,
+        source: &'static SourceInfo,
+        ending: AuditAction,
+    ) -> Result<Reply, ApiError> {
+        if !session.offers(source.id) {
+            return Err(ApiError::SourceNotAllowed);
+        }
+        let user = session.user()?;
+        self.session_outlived_erasure(session, &user).await?;
+        self.limit_attempts(&user).await?;
+        self.disconnect(&user, source, session.actor(), ending, session.iat * 1000)
+            .await
+    }
+
+    /// The backend's disconnect or delete, authorised now.
+    pub(super) async fn backend_end(
+        &self,
+        user: &UserId,
+        source: &'static SourceInfo,
+        ending: AuditAction,
+    ) -> Result<Reply, ApiError> {
+        let now_ms = self.runtime.now_ms();
+        self.disconnect(user, source, AuditActor::Backend, ending, now_ms)
+            .await
+    }
+
+    /// Revokes and records; `ending` is the audit action, `disconnect` or
+    /// `delete`.
     pub(super) async fn disconnect(
         &self,
         user: &UserId,
         source: &'static SourceInfo,
         actor: AuditActor,
+        ending: AuditAction,
         authorized_at_ms: i64,
     ) -> Result<Reply, ApiError> {
         let stored = self.store.statuses(user).await?;
-        let current = stored
-            .iter()
-            .find(|row| row.source == source.id)
-            .map_or(ConnectionStatus::Disconnected, |row| row.status);
+        let row = stored.iter().find(|row| row.source == source.id);
+        let current = row.map_or(ConnectionStatus::Disconnected, |row| row.status);
         // Already disconnected: nothing to revoke, so a retried disconnect is
         // a no-op rather than a second upstream call and audit row.
         if current == ConnectionStatus::Disconnected {
@@ -43,7 +79,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 user,
                 source.id,
                 actor.clone(),
-                AuditAction::Disconnect,
+                ending,
                 self.runtime.now_ms(),
             )
         };
@@ -51,7 +87,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         match self.aggregator.disconnect(user, source).await {
             Ok(outcome) => {
                 let (status, result) = disconnect_result(outcome);
-                if disconnect_is_recorded(current, status) {
+                if disconnect_is_recorded(row, status, ending) {
                     record(change(status, result)).await?;
                 }
                 match status {
@@ -307,5 +343,86 @@ mod tests {
         harness.advance_seconds(31 * 86_400);
         let _ = disconnect(&harness, "fault-revoke-fails-7");
         assert_eq!(harness.trail("fault-revoke-fails-7").len(), 1);
+    }
+
+    #[test]
+    fn a_delete_revokes_like_a_disconnect_and_says_delete_on_record() {
+        let harness = Harness::sandbox();
+        harness.seed("alice", "oura", ConnectionStatus::Connected);
+        let reply = harness
+            .widget_post("alice", "/v1/connections/oura/delete", "")
+            .unwrap();
+        assert_eq!(
+            json::<DisconnectResponse>(&reply).status,
+            ConnectionStatus::Disconnected
+        );
+        harness.seed("alice", "garmin", ConnectionStatus::Connected);
+        harness
+            .backend_post("/v1/users/alice/connections/garmin/delete", "")
+            .unwrap();
+        assert_eq!(
+            harness.trail("alice"),
+            [
+                row("delete", "disconnected", "user"),
+                row("delete", "disconnected", "backend")
+            ]
+        );
+        // Nothing left to delete: a no-op, as for a disconnect.
+        harness
+            .widget_post("alice", "/v1/connections/oura/delete", "")
+            .unwrap();
+        assert_eq!(harness.trail("alice").len(), 2);
+    }
+
+    #[test]
+    fn a_delete_needs_its_own_scope() {
+        let harness = Harness::sandbox();
+        harness.seed("alice", "oura", ConnectionStatus::Connected);
+        let token = harness.session_with(r#"{"user_id":"alice","scopes":["read","disconnect"]}"#);
+        let delete = harness.post(
+            "/v1/connections/oura/delete",
+            Some(super::super::testing::APP_ORIGIN),
+            Some(&format!("Bearer {token}")),
+            "",
+        );
+        assert_eq!(
+            delete.unwrap_err(),
+            ApiError::MissingScope { scope: "delete" }
+        );
+        assert_eq!(harness.status("alice", "oura"), ConnectionStatus::Connected);
+        // Sessions get it by default.
+        let claims = harness.verify_session(&harness.session_with(r#"{"user_id":"alice"}"#));
+        assert!(claims.require(healthlink_shared::Scope::Delete).is_ok());
+    }
+
+    #[test]
+    fn a_delete_while_a_disconnect_is_pending_is_kept_as_a_delete() {
+        let harness = Harness::sandbox();
+        let user = "fault-pending-2";
+        harness.seed(user, "oura", ConnectionStatus::Connected);
+        disconnect(&harness, user).unwrap();
+        let stored = |harness: &Harness| {
+            harness.with_edge(async |edge| {
+                crate::user_store::UserStore::statuses(edge.store, &harness.user(user))
+                    .await
+                    .unwrap()
+            })
+        };
+        assert!(!stored(&harness)[0].deleting);
+        for _ in 0..2 {
+            harness
+                .widget_post(user, "/v1/connections/oura/delete", "")
+                .unwrap();
+        }
+        let row_now = stored(&harness);
+        assert_eq!(row_now[0].status, ConnectionStatus::Pending);
+        assert!(row_now[0].deleting);
+        assert_eq!(
+            harness.trail(user),
+            [
+                row("disconnect", "pending", "user"),
+                row("delete", "pending", "user")
+            ]
+        );
     }
 }

@@ -20,7 +20,7 @@ mod webhooks;
 #[cfg(test)]
 mod testing;
 
-use healthlink_shared::Scope;
+use healthlink_shared::{AuditAction, Scope};
 
 use crate::aggregator::Aggregator;
 use crate::config::ConfigError;
@@ -44,6 +44,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             Route::CreateSession
             | Route::UserConnections(_)
             | Route::UserDisconnect(..)
+            | Route::UserDelete(..)
             | Route::UserAudit(_)
             | Route::DeleteUser(_) => self.backend(request)?,
             Route::Connections => {
@@ -54,6 +55,9 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             }
             Route::Disconnect(_) => {
                 self.session(request, Scope::Disconnect)?;
+            }
+            Route::Delete(_) => {
+                self.session(request, Scope::Delete)?;
             }
             Route::ThryveWebhook => {
                 self.authenticate_webhook(WebhookFrom::Thryve, request.authorization)?
@@ -103,14 +107,12 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             }
             Route::UserDisconnect(user, source) => {
                 self.backend(request)?;
-                let now_ms = self.runtime.now_ms();
-                self.disconnect(
-                    &user,
-                    source,
-                    healthlink_shared::AuditActor::Backend,
-                    now_ms,
-                )
-                .await
+                self.backend_end(&user, source, AuditAction::Disconnect)
+                    .await
+            }
+            Route::UserDelete(user, source) => {
+                self.backend(request)?;
+                self.backend_end(&user, source, AuditAction::Delete).await
             }
             Route::UserAudit(user) => {
                 self.backend(request)?;
@@ -133,14 +135,12 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             }
             Route::Disconnect(source) => {
                 let session = self.session(request, Scope::Disconnect)?;
-                if !session.offers(source.id) {
-                    return Err(ApiError::SourceNotAllowed);
-                }
-                let user = session.user()?;
-                self.session_outlived_erasure(&session, &user).await?;
-                self.limit_attempts(&user).await?;
-                self.disconnect(&user, source, session.actor(), session.iat * 1000)
+                self.widget_end(&session, source, AuditAction::Disconnect)
                     .await
+            }
+            Route::Delete(source) => {
+                let session = self.session(request, Scope::Delete)?;
+                self.widget_end(&session, source, AuditAction::Delete).await
             }
             Route::ThryveWebhook => self.thryve_webhook(request).await,
             Route::RookWebhook => self.rook_webhook(request),

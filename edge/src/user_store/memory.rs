@@ -10,7 +10,8 @@ use super::{Consumed, Reservation, StoreError, UserStore};
 use crate::user_id::UserId;
 use crate::user_state::{
     ATTEMPT_WINDOW_MS, AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord,
-    allowed_after_erasure, attempt_allowed, changes_to_apply, pending_action, settle_unconfirmed,
+    allowed_after_erasure, attempt_allowed, changes_to_apply, pending_action, pending_delete,
+    settle_unconfirmed,
 };
 
 /// The store's operations, for injecting failures and reading the log.
@@ -98,6 +99,7 @@ impl MemoryStore {
             updated_at_ms: 0,
             error: None,
             pending: None,
+            deleting: false,
         });
     }
 
@@ -135,6 +137,7 @@ impl MemoryStore {
                 updated_at_ms: change.at_ms,
                 error: change.error.clone(),
                 pending: pending_action(change),
+                deleting: pending_delete(change),
             });
         }
         let mut next = self.next_audit_id.borrow_mut();
