@@ -5,7 +5,6 @@
 //! writes made without an intervening `await` atomically: concurrent requests
 //! for one user never lose an update, and a command applies whole or not at all.
 
-use healthlink_shared::FlowAction;
 use worker::{
     DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, SqlStorage,
     SqlStorageValue, State, durable_object,
