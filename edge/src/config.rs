@@ -25,6 +25,17 @@ pub const VAR_AUDIT_MAX_ROWS: &str = "HEALTHLINK_AUDIT_MAX_ROWS";
 pub const VAR_ATTEMPTS_PER_MINUTE: &str = "HEALTHLINK_ATTEMPTS_PER_MINUTE";
 /// `true` turns on the demo page and its session route (sandbox only).
 pub const VAR_DEMO: &str = "HEALTHLINK_DEMO";
+/// The host's endpoint for events (Standard Webhooks); unset, no events.
+pub const VAR_EVENTS_URL: &str = "HEALTHLINK_EVENTS_URL";
+pub const SECRET_EVENTS_SECRET: &str = "HEALTHLINK_EVENTS_SECRET";
+/// During a rotation, the secret being replaced: deliveries carry both
+/// signatures until it is removed.
+pub const SECRET_EVENTS_SECRET_PREVIOUS: &str = "HEALTHLINK_EVENTS_SECRET_PREVIOUS";
+/// The time limit of one delivery attempt (ms, at most 15 s).
+pub const VAR_EVENTS_TIMEOUT_MS: &str = "HEALTHLINK_EVENTS_TIMEOUT_MS";
+/// Test-only: a short retry schedule (ms, comma-separated), accepted only
+/// with an endpoint on loopback so no deployment can shorten its retries.
+pub const VAR_EVENTS_TEST_SCHEDULE_MS: &str = "HEALTHLINK_EVENTS_TEST_SCHEDULE_MS";
 pub const SECRET_API_KEY: &str = "HEALTHLINK_API_KEY";
 pub const SECRET_SIGNING_KEY: &str = "HEALTHLINK_SIGNING_KEY";
 
@@ -116,6 +127,8 @@ pub struct RookConfig {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     pub aggregator: AggregatorConfig,
+    /// Where and how events go to the host's backend, when configured.
+    pub events: Option<EventsConfig>,
     /// Normalised origins (`scheme://host[:port]`) allowed to embed the widget.
     pub allowed_origins: Vec<String>,
     /// Where browsers may be sent back to after a redirect flow.
@@ -145,6 +158,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("aggregator", &self.aggregator)
+            .field("events", &self.events)
             .field("allowed_origins", &self.allowed_origins)
             .field("return_urls", &self.return_urls)
             .field("app_name", &self.app_name)
@@ -152,6 +166,28 @@ impl std::fmt::Debug for Config {
             .field("phone_link", &self.phone_link)
             .field("demo", &self.demo)
             .finish_non_exhaustive()
+    }
+}
+
+/// Events to the host's backend. Not `Debug`: it holds the signing keys.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EventsConfig {
+    pub url: String,
+    /// The current key first; the previous one during a rotation.
+    pub keys: Vec<Vec<u8>>,
+    /// Waits after each failed attempt ([`crate::events::DEFAULT_SCHEDULE_MS`]).
+    pub schedule_ms: Vec<i64>,
+    pub timeout_ms: u32,
+}
+
+impl std::fmt::Debug for EventsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventsConfig")
+            .field("endpoint", &crate::events::endpoint_key(&self.url))
+            .field("keys", &self.keys.len())
+            .field("schedule_ms", &self.schedule_ms)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
     }
 }
 
@@ -263,6 +299,97 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
                 String::new()
             }
         }
+    }
+}
+
+impl<L: Fn(&str) -> Option<String>> Reader<L> {
+    /// The events endpoint and its secrets: all or nothing, so an edge
+    /// never signs with a missing key or sends to a half-set endpoint.
+    fn events(&mut self) -> Option<EventsConfig> {
+        let value = |name| {
+            (self.lookup)(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let (url, secret, previous, schedule) = (
+            value(VAR_EVENTS_URL),
+            value(SECRET_EVENTS_SECRET),
+            value(SECRET_EVENTS_SECRET_PREVIOUS),
+            value(VAR_EVENTS_TEST_SCHEDULE_MS),
+        );
+        let timeout_ms = self.number(
+            VAR_EVENTS_TIMEOUT_MS,
+            100..=crate::events::MAX_TIMEOUT_MS,
+            crate::events::MAX_TIMEOUT_MS,
+        );
+        let Some(url) = url else {
+            if secret.is_some() || previous.is_some() || schedule.is_some() {
+                self.problem(format!(
+                    "{SECRET_EVENTS_SECRET} (or another events setting) is set but                      {VAR_EVENTS_URL} is not; set the host's endpoint, or remove the events settings."
+                ));
+            }
+            return None;
+        };
+        let Some(parsed) = url::Url::parse(&url).ok().filter(|parsed| {
+            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+            (parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback))
+                && parsed.host_str().is_some()
+                && parsed.username().is_empty()
+                && parsed.password().is_none()
+                && parsed.fragment().is_none()
+        }) else {
+            self.problem(format!(
+                "{VAR_EVENTS_URL} is not an endpoint like https://api.example.com/healthlink-events                  (https, or http on 127.0.0.1/localhost only; no credentials or fragment)."
+            ));
+            return None;
+        };
+        let loopback = parsed.scheme() == "http";
+        let mut keys = Vec::new();
+        for (name, secret) in [
+            (SECRET_EVENTS_SECRET, secret.clone()),
+            (SECRET_EVENTS_SECRET_PREVIOUS, previous),
+        ] {
+            match secret.as_deref().map(crate::events::parse_secret) {
+                Some(Some(key)) => keys.push(key),
+                Some(None) => self.problem(format!(
+                    "{name} is not a Standard Webhooks secret: `whsec_` followed by the base64 of                      {} to {} random bytes (e.g. `echo whsec_$(openssl rand -base64 32)`).",
+                    crate::events::MIN_KEY_BYTES,
+                    crate::events::MAX_KEY_BYTES
+                )),
+                None if name == SECRET_EVENTS_SECRET => self.problem(format!(
+                    "{VAR_EVENTS_URL} is set but {name} is not. Set it with `wrangler secret put                      {name}` (locally: a line in .dev.vars)."
+                )),
+                None => {}
+            }
+        }
+        let schedule_ms = match schedule {
+            None => crate::events::DEFAULT_SCHEDULE_MS.to_vec(),
+            Some(_) if !loopback => {
+                self.problem(format!(
+                    "{VAR_EVENTS_TEST_SCHEDULE_MS} is for tests against a loopback endpoint                      only; remove it."
+                ));
+                Vec::new()
+            }
+            Some(list) => {
+                let parsed: Option<Vec<i64>> = list
+                    .split(',')
+                    .map(|wait| wait.trim().parse().ok().filter(|wait| *wait > 0))
+                    .collect();
+                parsed.filter(|waits| !waits.is_empty()).unwrap_or_else(|| {
+                    self.problem(format!(
+                        "{VAR_EVENTS_TEST_SCHEDULE_MS} must be positive milliseconds, comma-separated."
+                    ));
+                    Vec::new()
+                })
+            }
+        };
+        // With any problem above, the whole configuration is refused.
+        Some(EventsConfig {
+            url,
+            keys,
+            schedule_ms,
+            timeout_ms,
+        })
     }
 }
 
@@ -441,11 +568,13 @@ impl Config {
             )) * 86_400_000,
             max_rows: reader.number(VAR_AUDIT_MAX_ROWS, 100..=1_000_000, defaults.max_rows),
         };
+        let events = reader.events();
         let api_key = reader.secret(SECRET_API_KEY, MIN_API_KEY_LEN);
         let signing_key = reader.secret(SECRET_SIGNING_KEY, MIN_SIGNING_KEY_LEN);
         match aggregator {
             Some(aggregator) if reader.problems.is_empty() => Ok(Self {
                 aggregator,
+                events,
                 allowed_origins,
                 return_urls,
                 app_name,
@@ -539,6 +668,101 @@ pub mod tests {
             (VAR_DEMO, "true"),
         ])
         .unwrap()
+    }
+
+    pub const TEST_EVENTS_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn events_need_an_endpoint_and_a_standard_secret() {
+        assert_eq!(parse(&[]).unwrap().events, None);
+        let events = parse(&[
+            (VAR_EVENTS_URL, "https://api.example.com/events"),
+            (SECRET_EVENTS_SECRET, TEST_EVENTS_SECRET),
+        ])
+        .unwrap()
+        .events
+        .unwrap();
+        assert_eq!(events.keys.len(), 1);
+        assert_eq!(events.schedule_ms, crate::events::DEFAULT_SCHEDULE_MS);
+        assert_eq!(events.timeout_ms, crate::events::MAX_TIMEOUT_MS);
+        let debug = format!("{events:?}");
+        assert!(
+            !debug.contains("api.example.com") && !debug.contains("MfKQ"),
+            "{debug}"
+        );
+        // Rotation: both keys, the current one first.
+        let rotating = parse(&[
+            (VAR_EVENTS_URL, "https://api.example.com/events"),
+            (SECRET_EVENTS_SECRET, TEST_EVENTS_SECRET),
+            (
+                SECRET_EVENTS_SECRET_PREVIOUS,
+                "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+        ])
+        .unwrap()
+        .events
+        .unwrap();
+        assert_eq!(rotating.keys.len(), 2);
+        assert_eq!(rotating.keys[0], events.keys[0]);
+        for (settings, named) in [
+            (
+                vec![(VAR_EVENTS_URL, "https://api.example.com/e")],
+                SECRET_EVENTS_SECRET,
+            ),
+            (
+                vec![(SECRET_EVENTS_SECRET, TEST_EVENTS_SECRET)],
+                VAR_EVENTS_URL,
+            ),
+            (
+                vec![
+                    (VAR_EVENTS_URL, "http://api.example.com/e"),
+                    (SECRET_EVENTS_SECRET, TEST_EVENTS_SECRET),
+                ],
+                VAR_EVENTS_URL,
+            ),
+            (
+                vec![
+                    (VAR_EVENTS_URL, "https://api.example.com/e"),
+                    (SECRET_EVENTS_SECRET, "not-a-whsec-secret-but-long-enough"),
+                ],
+                SECRET_EVENTS_SECRET,
+            ),
+            (
+                vec![
+                    (VAR_EVENTS_URL, "https://api.example.com/e"),
+                    (SECRET_EVENTS_SECRET, TEST_EVENTS_SECRET),
+                    (VAR_EVENTS_TEST_SCHEDULE_MS, "10,20"),
+                ],
+                VAR_EVENTS_TEST_SCHEDULE_MS,
+            ),
+            (
+                vec![
+                    (VAR_EVENTS_URL, "https://api.example.com/e"),
+                    (SECRET_EVENTS_SECRET, TEST_EVENTS_SECRET),
+                    (VAR_EVENTS_TIMEOUT_MS, "60000"),
+                ],
+                VAR_EVENTS_TIMEOUT_MS,
+            ),
+        ] {
+            let error = parse(&settings).unwrap_err().message();
+            assert!(error.contains(named), "{settings:?}: {error}");
+            assert!(
+                !error.contains("MfKQ") && !error.contains("not-a-whsec"),
+                "{error}"
+            );
+        }
+        // Loopback endpoints may be http and take a short test schedule.
+        let local = parse(&[
+            (VAR_EVENTS_URL, "http://127.0.0.1:9999/hook"),
+            (SECRET_EVENTS_SECRET, TEST_EVENTS_SECRET),
+            (VAR_EVENTS_TEST_SCHEDULE_MS, "100, 200,400"),
+            (VAR_EVENTS_TIMEOUT_MS, "1500"),
+        ])
+        .unwrap()
+        .events
+        .unwrap();
+        assert_eq!(local.schedule_ms, [100, 200, 400]);
+        assert_eq!(local.timeout_ms, 1500);
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub enum ApiError {
     UpstreamRefused,
     /// A webhook without the shared secret.
     WebhookUnauthorized,
+    /// No event with that id for that user.
+    EventNotFound,
+    /// The edge has no events endpoint configured.
+    EventsNotConfigured,
     /// The operator's configuration is incomplete or wrong; `detail` names the
     /// variable so the operator can fix it. Never contains a secret's value.
     Misconfigured {
@@ -94,9 +98,9 @@ impl ApiError {
             | Self::OriginNotAllowed
             | Self::Forbidden
             | Self::SourceNotAllowed => 403,
-            Self::NotFound | Self::UnknownSource => 404,
+            Self::NotFound | Self::UnknownSource | Self::EventNotFound => 404,
             Self::MethodNotAllowed { .. } => 405,
-            Self::StateAlreadyUsed | Self::SourceExpired => 409,
+            Self::StateAlreadyUsed | Self::SourceExpired | Self::EventsNotConfigured => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited { .. } | Self::TooManyAttempts { .. } => 429,
@@ -133,6 +137,8 @@ impl ApiError {
             Self::SourceExpired => "source_expired",
             Self::UpstreamRefused => "upstream_refused",
             Self::WebhookUnauthorized => "webhook_unauthorized",
+            Self::EventNotFound => "event_not_found",
+            Self::EventsNotConfigured => "events_not_configured",
             Self::Misconfigured { .. } => "misconfigured",
             Self::Internal => "internal_error",
         }
@@ -185,6 +191,14 @@ impl ApiError {
                 Some("This session belongs to another user.".into()),
             ),
             Self::NotFound => ("Not found", None),
+            Self::EventNotFound => (
+                "Event not found",
+                Some("This user has no event with that id (old events are removed).".into()),
+            ),
+            Self::EventsNotConfigured => (
+                "Events are not configured",
+                Some("Set HEALTHLINK_EVENTS_URL and HEALTHLINK_EVENTS_SECRET on the edge.".into()),
+            ),
             Self::MethodNotAllowed { .. } => ("Method not allowed", None),
             Self::InvalidUserId => (
                 "Invalid user id",

@@ -4,7 +4,6 @@
 //! decision is made in plain Rust elsewhere; this file only touches the
 //! runtime.
 
-use std::cell::OnceCell;
 use std::rc::Rc;
 
 use healthlink_shared::PROBLEM_CONTENT_TYPE;
@@ -21,28 +20,6 @@ use crate::signing::Signer;
 use crate::user_state_do::DurableObjectStore;
 use crate::user_store::ThryveLinks;
 
-thread_local! {
-    /// The configuration, parsed once per isolate: a deployment's variables
-    /// and secrets cannot change under a running isolate (a change makes a
-    /// new version, which starts new isolates), and reading each of them
-    /// crosses from wasm into JavaScript.
-    static CONFIG: OnceCell<Rc<Result<Config, ConfigError>>> = const { OnceCell::new() };
-}
-
-fn config(env: &Env) -> Rc<Result<Config, ConfigError>> {
-    CONFIG.with(|cell| {
-        cell.get_or_init(|| {
-            Rc::new(Config::from_lookup(|name| {
-                env.secret(name)
-                    .ok()
-                    .map(|value| value.to_string())
-                    .or_else(|| env.var(name).ok().map(|value| value.to_string()))
-            }))
-        })
-        .clone()
-    })
-}
-
 /// Runtime errors carry none of our secrets: logged, and hidden behind
 /// `ApiError::Internal`.
 impl From<worker::Error> for ApiError {
@@ -57,27 +34,15 @@ struct WorkerRuntime;
 
 impl Runtime for WorkerRuntime {
     fn now_ms(&self) -> i64 {
-        worker::Date::now().as_millis() as i64
+        crate::isolate::now_ms()
     }
 
     /// `crypto.randomUUID()`.
     fn nonce(&self) -> Result<String, ApiError> {
-        use worker::js_sys::{Function, Reflect, global};
-        use worker::wasm_bindgen::{JsCast, JsValue};
-        let js = |error: JsValue| {
-            crate::log::error(&format!("internal error: {error:?}"));
+        crate::isolate::random_uuid().ok_or_else(|| {
+            crate::log::error("internal error: crypto.randomUUID is unavailable");
             ApiError::Internal
-        };
-        let crypto = Reflect::get(&global(), &JsValue::from_str("crypto")).map_err(js)?;
-        let random_uuid: Function = Reflect::get(&crypto, &JsValue::from_str("randomUUID"))
-            .map_err(js)?
-            .dyn_into()
-            .map_err(js)?;
-        random_uuid
-            .call0(&crypto)
-            .map_err(js)?
-            .as_string()
-            .ok_or(ApiError::Internal)
+        })
     }
 }
 
@@ -96,7 +61,7 @@ async fn with_edge<T>(
     edge_origin: &str,
     action: impl AsyncFnOnce(&WorkerEdge<'_>) -> T,
 ) -> Result<T, ApiError> {
-    let store = DurableObjectStore::new(env, config.audit_retention)?;
+    let store = DurableObjectStore::new(env, config.audit_retention, config.events.is_some())?;
     let links = ThryveLinks::new(&store);
     let http = FetchClient {
         timeout_ms: config.upstream_timeout_ms,
@@ -119,7 +84,7 @@ async fn fetch(mut req: Request, env: Env, worker_ctx: Context) -> worker::Resul
     let url = req.url()?;
     let edge_origin = url.origin().ascii_serialization();
     let origin = req.headers().get("origin")?;
-    let config = config(&env);
+    let config = crate::isolate::config(&env);
     let allowed_origins = match &*config {
         Ok(config) => config.allowed_origins.as_slice(),
         Err(_) => &[],

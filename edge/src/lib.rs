@@ -11,6 +11,7 @@ pub mod config;
 pub mod connections;
 pub mod cors;
 pub mod error;
+pub mod events;
 pub mod flows;
 pub mod handlers;
 pub mod log;
@@ -31,5 +32,9 @@ pub mod user_store;
 mod fetch_client;
 #[cfg(target_arch = "wasm32")]
 mod frontend_worker;
+#[cfg(target_arch = "wasm32")]
+mod isolate;
+#[cfg(target_arch = "wasm32")]
+mod outbox_do;
 #[cfg(target_arch = "wasm32")]
 mod user_state_do;

@@ -25,6 +25,12 @@ pub enum Route {
     UserDelete(UserId, &'static SourceInfo),
     UserAudit(UserId),
     DeleteUser(UserId),
+    /// The user's recent events and their deliveries.
+    UserEvents(UserId),
+    /// Deliver one event again (its `webhook-id`).
+    Redeliver(UserId, String),
+    /// Re-enable the events endpoint after it answered 410.
+    ResumeEvents,
     // Widget (session token).
     Connections,
     Connect(&'static SourceInfo),
@@ -78,6 +84,12 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
             Route::UserDelete(UserId::parse(user)?, source_id(source)?),
             &["POST"],
         ),
+        ["v1", "users", user, "events"] => (Route::UserEvents(UserId::parse(user)?), &["GET"]),
+        ["v1", "users", user, "events", id, "redeliver"] => (
+            Route::Redeliver(UserId::parse(user)?, event_id(id)?),
+            &["POST"],
+        ),
+        ["v1", "events", "resume"] => (Route::ResumeEvents, &["POST"]),
         ["v1", "users", user, "audit"] => (Route::UserAudit(UserId::parse(user)?), &["GET"]),
         ["sandbox", "connect"] => (Route::SandboxConsent, &["GET"]),
         ["demo", "session"] => (Route::DemoSession, &["POST"]),
@@ -106,6 +118,17 @@ fn allow_header(allowed: &[&str], api: bool) -> &'static str {
         (["POST"], false) => "POST",
         _ => "GET",
     }
+}
+
+/// An event id as the edge writes them (`msg_` and up to 64 letters or
+/// digits); anything else names no event.
+fn event_id(segment: &str) -> Result<String, ApiError> {
+    let well_formed = segment.strip_prefix("msg_").is_some_and(|rest| {
+        (1..=64).contains(&rest.len()) && rest.bytes().all(|byte| byte.is_ascii_alphanumeric())
+    });
+    well_formed
+        .then(|| segment.to_owned())
+        .ok_or(ApiError::EventNotFound)
 }
 
 fn source_id(segment: &str) -> Result<&'static SourceInfo, ApiError> {
@@ -199,6 +222,27 @@ mod tests {
             "/v1/users/u1/connections/garmin/delete",
             Ok(Route::UserDelete(user("u1"), source("garmin"))),
         );
+        check(
+            "GET",
+            "/v1/users/u1/events",
+            Ok(Route::UserEvents(user("u1"))),
+        );
+        check(
+            "POST",
+            "/v1/users/u1/events/msg_ab12/redeliver",
+            Ok(Route::Redeliver(user("u1"), "msg_ab12".into())),
+        );
+        check(
+            "POST",
+            "/v1/users/u1/events/msg_a%2Fb/redeliver",
+            Err(ApiError::EventNotFound),
+        );
+        check(
+            "POST",
+            "/v1/users/u1/events/evt_1/redeliver",
+            Err(ApiError::EventNotFound),
+        );
+        check("POST", "/v1/events/resume", Ok(Route::ResumeEvents));
         check(
             "POST",
             "/v1/connections/oura/delete",

@@ -54,6 +54,31 @@ CREATE TABLE IF NOT EXISTS reserved_states (
 CREATE TABLE IF NOT EXISTS attempts (
     at_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL,
+    type            TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at_ms   INTEGER NOT NULL,
+    next_at_ms      INTEGER,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    delivered_at_ms INTEGER,
+    failed_at_ms    INTEGER
+);
+CREATE TABLE IF NOT EXISTS outbox_attempts (
+    seq     INTEGER NOT NULL,
+    at_ms   INTEGER NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS delivery_health (
+    object    TEXT PRIMARY KEY,
+    failing   INTEGER NOT NULL,
+    oldest_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS disabled_endpoints (
+    endpoint TEXT PRIMARY KEY,
+    at_ms    INTEGER NOT NULL
+);
 ";
 
 /// In a user's object: that user's Thryve `endUserId`.
@@ -78,6 +103,13 @@ impl ObjectName {
     /// table.
     pub fn thryve_index(end_user_id: &str) -> Self {
         Self(format!("index/thryve/{end_user_id}"))
+    }
+
+    /// The one object that knows how event delivery stands across users
+    /// (`/healthz`) and which endpoints said 410. Its name contains `/`, so
+    /// it is no user's.
+    pub fn events_monitor() -> Self {
+        Self("events/monitor".to_owned())
     }
 
     pub fn as_str(&self) -> &str {
@@ -122,6 +154,10 @@ pub struct Change {
     pub status: Option<ConnectionStatus>,
     /// A sentence for the user when `status` is `error`.
     pub error: Option<String>,
+    /// With a failed attempt: the upstream problem in the API's terms,
+    /// for the host's `connection.error` event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<healthlink_shared::EventError>,
     pub actor: AuditActor,
     pub action: AuditAction,
     pub result: AuditResult,
@@ -326,6 +362,9 @@ pub enum UserStateCommand {
         rule: RecordRule,
         #[serde(default)]
         retention: AuditRetention,
+        /// Write each change's event into the outbox (events configured).
+        #[serde(default)]
+        events: bool,
     },
     GetLink {
         name: String,
@@ -339,9 +378,11 @@ pub enum UserStateCommand {
     ConsumeAndRecord {
         nonce: String,
         expires_at_ms: i64,
-        change: Change,
+        change: Box<Change>,
         #[serde(default)]
         retention: AuditRetention,
+        #[serde(default)]
+        events: bool,
     },
     /// Audit rows with `id < before` (all if `None`), newest first.
     Audit {
@@ -369,6 +410,37 @@ pub enum UserStateCommand {
     /// with the time.
     Erase {
         at_ms: i64,
+        /// The event to leave in the emptied outbox (`user.erased`).
+        #[serde(default)]
+        then: Option<crate::events::OutboxEvent>,
+    },
+    /// The newest events and their deliveries.
+    Deliveries {
+        limit: u32,
+    },
+    /// Starts one event's delivery again, with the same id.
+    Redeliver {
+        id: String,
+        at_ms: i64,
+    },
+    /// To the monitor: how one user's object stands (`failing` 0 removes it).
+    ReportHealth {
+        object: String,
+        failing: u64,
+        oldest_ms: Option<i64>,
+    },
+    /// To the monitor: delivery across all users, and the endpoint's state.
+    EventsHealth {
+        endpoint: String,
+    },
+    /// To the monitor: the endpoint answered 410.
+    DisableEndpoint {
+        endpoint: String,
+        at_ms: i64,
+    },
+    /// To the monitor: an operator re-enabled the endpoint.
+    ResumeEndpoint {
+        endpoint: String,
     },
 }
 
@@ -406,6 +478,16 @@ pub enum UserStateReply {
         rows: Vec<AuditRow>,
     },
     Erased,
+    Deliveries {
+        rows: Vec<crate::events::OutboxRow>,
+    },
+    /// `None`: no event with that id.
+    Redelivered {
+        row: Option<crate::events::OutboxRow>,
+    },
+    EventsHealth {
+        health: crate::events::EventsHealth,
+    },
 }
 
 impl UserStateReply {
@@ -423,6 +505,9 @@ impl UserStateReply {
             Self::ErasedBefore => "erased_before",
             Self::Audit { .. } => "audit",
             Self::Erased => "erased",
+            Self::Deliveries { .. } => "deliveries",
+            Self::Redelivered { .. } => "redelivered",
+            Self::EventsHealth { .. } => "events_health",
         }
     }
 }
@@ -490,6 +575,7 @@ mod tests {
             source: source.into(),
             status,
             error: None,
+            failure: None,
             actor: AuditActor::Aggregator,
             action: AuditAction::Reconcile,
             result: status.map_or(AuditResult::Failed, AuditResult::from),

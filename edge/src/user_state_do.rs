@@ -12,6 +12,7 @@ use worker::{
 
 use crate::connections::ListView;
 use crate::error::ApiError;
+use crate::events::{EventsHealth, OutboxEvent, OutboxRow, event_for};
 use crate::user_id::UserId;
 use crate::user_state::{
     ATTEMPT_WINDOW_MS, AuditRetention, AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule,
@@ -21,7 +22,7 @@ use crate::user_state::{
 use crate::user_store::{Consumed, Reservation, StoreError, UserStore, WrittenList};
 
 /// Binding name of the namespace; matches wrangler.toml.
-const USER_STATE_BINDING: &str = "USER_STATE";
+pub(crate) const USER_STATE_BINDING: &str = "USER_STATE";
 
 /// The object's answer to a list view whose session predates the user's
 /// erasure (internal to the Worker ↔ object hop).
@@ -29,18 +30,33 @@ const SESSION_PREDATES_ERASURE: u16 = 410;
 
 #[durable_object]
 pub struct UserState {
-    state: State,
-    sql: SqlStorage,
+    pub(crate) state: State,
+    pub(crate) sql: SqlStorage,
+    pub(crate) env: Env,
+    /// What this object last told the events monitor (`outbox_do`).
+    pub(crate) reported: std::cell::Cell<Option<(u64, Option<i64>)>>,
+    /// The endpoint answered 410 in this alarm; the monitor is to hear it.
+    pub(crate) pending_gone: std::cell::Cell<bool>,
 }
 
 impl DurableObject for UserState {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         // Idempotent; a failure surfaces again on the first query as a 500.
         if let Err(error) = sql.exec(SCHEMA, None) {
             crate::log::error(&format!("user state schema: {error}"));
         }
-        Self { state, sql }
+        Self {
+            state,
+            sql,
+            env,
+            reported: std::cell::Cell::new(None),
+            pending_gone: std::cell::Cell::new(false),
+        }
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.deliver_due().await
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -71,6 +87,7 @@ impl DurableObject for UserState {
                 changes,
                 rule,
                 retention,
+                events,
             } => {
                 let erased_at_ms = self.erased_at()?;
                 let changes: Vec<Change> = match rule {
@@ -81,9 +98,12 @@ impl DurableObject for UserState {
                 .filter(|change| allowed_after_erasure(erased_at_ms, change))
                 .collect();
                 for change in &changes {
-                    self.apply(change)?;
+                    self.apply(change, events)?;
                 }
                 self.prune_audit(retention)?;
+                if events && !changes.is_empty() {
+                    self.ensure_alarm().await?;
+                }
                 UserStateReply::Applied {
                     count: changes.len(),
                 }
@@ -104,9 +124,13 @@ impl DurableObject for UserState {
                 expires_at_ms,
                 change,
                 retention,
+                events,
             } => {
-                let reply = self.consume_and_record(&nonce, expires_at_ms, &change)?;
+                let reply = self.consume_and_record(&nonce, expires_at_ms, &change, events)?;
                 self.prune_audit(retention)?;
+                if events {
+                    self.ensure_alarm().await?;
+                }
                 reply
             }
             UserStateCommand::Audit { before, limit } => UserStateReply::Audit {
@@ -124,7 +148,7 @@ impl DurableObject for UserState {
                 UserStateReply::Recorded
             }
             UserStateCommand::Attempt { at_ms, limit } => self.attempt(at_ms, limit)?,
-            UserStateCommand::Erase { at_ms } => {
+            UserStateCommand::Erase { at_ms, then } => {
                 self.state.storage().delete_all().await?;
                 // The object lives on; recreate empty tables for later use,
                 // and the tombstone that keeps old authority out.
@@ -133,8 +157,24 @@ impl DurableObject for UserState {
                     "INSERT INTO tombstone (erased_at_ms) VALUES (?)",
                     vec![SqlStorageValue::try_from_i64(at_ms)?],
                 )?;
+                if let Some(event) = then {
+                    self.enqueue(&event, at_ms)?;
+                    self.ensure_alarm().await?;
+                }
                 UserStateReply::Erased
             }
+            UserStateCommand::Deliveries { limit } => UserStateReply::Deliveries {
+                rows: self.deliveries(limit)?,
+            },
+            UserStateCommand::Redeliver { id, at_ms } => {
+                let row = self.redeliver(&id, at_ms)?;
+                self.ensure_alarm().await?;
+                UserStateReply::Redelivered { row }
+            }
+            command @ (UserStateCommand::ReportHealth { .. }
+            | UserStateCommand::EventsHealth { .. }
+            | UserStateCommand::DisableEndpoint { .. }
+            | UserStateCommand::ResumeEndpoint { .. }) => self.monitor(&command)?,
         };
         Response::from_json(&reply)
     }
@@ -217,7 +257,16 @@ impl UserState {
             .collect())
     }
 
-    fn apply(&self, change: &Change) -> worker::Result<()> {
+    /// Writes the change, its audit row and (with `events`) its event, all
+    /// in this one synchronous step.
+    fn apply(&self, change: &Change, events: bool) -> worker::Result<()> {
+        let previous = if events {
+            self.statuses()?
+                .into_iter()
+                .find(|row| row.source == change.source)
+        } else {
+            None
+        };
         // Whatever is applied came with fresh authority (see
         // `allowed_after_erasure`): the user is back.
         self.sql.exec("DELETE FROM tombstone", None)?;
@@ -264,6 +313,16 @@ impl UserState {
                 change.aggregator.as_str().into(),
             ],
         )?;
+        if events {
+            let audit: Vec<CountRow> = self
+                .sql
+                .exec("SELECT last_insert_rowid() AS n", None)?
+                .to_array()?;
+            let audit_id = audit.first().map_or(0, |row| row.n);
+            if let Some(event) = event_for(previous.as_ref(), change, audit_id) {
+                self.enqueue(&event, change.at_ms)?;
+            }
+        }
         Ok(())
     }
 
@@ -272,6 +331,7 @@ impl UserState {
         nonce: &str,
         expires_at_ms: i64,
         change: &Change,
+        events: bool,
     ) -> worker::Result<UserStateReply> {
         // Expired nonces can no longer be presented (the state's
         // signature has expired too), so they need not be kept.
@@ -301,7 +361,10 @@ impl UserState {
             "INSERT INTO used_states (nonce, expires_at_ms) VALUES (?, ?)",
             vec![nonce.into(), SqlStorageValue::try_from_i64(expires_at_ms)?],
         )?;
-        self.apply(&settle_unconfirmed(&self.statuses()?, change.clone()))?;
+        self.apply(
+            &settle_unconfirmed(&self.statuses()?, change.clone()),
+            events,
+        )?;
         Ok(UserStateReply::Recorded)
     }
 
@@ -392,6 +455,8 @@ impl UserState {
 pub struct DurableObjectStore {
     namespace: ObjectNamespace,
     retention: AuditRetention,
+    /// Whether changes write events (an events endpoint is configured).
+    events: bool,
 }
 
 impl From<worker::Error> for StoreError {
@@ -402,10 +467,11 @@ impl From<worker::Error> for StoreError {
 }
 
 impl DurableObjectStore {
-    pub fn new(env: &Env, retention: AuditRetention) -> Result<Self, ApiError> {
+    pub fn new(env: &Env, retention: AuditRetention, events: bool) -> Result<Self, ApiError> {
         Ok(Self {
             namespace: env.durable_object(USER_STATE_BINDING)?,
             retention,
+            events,
         })
     }
 
@@ -513,6 +579,7 @@ impl UserStore for DurableObjectStore {
                     changes,
                     rule,
                     retention: self.retention,
+                    events: self.events,
                 },
             )
             .await?
@@ -532,8 +599,9 @@ impl UserStore for DurableObjectStore {
         let command = UserStateCommand::ConsumeAndRecord {
             nonce: nonce.to_owned(),
             expires_at_ms,
-            change,
+            change: Box::new(change),
             retention: self.retention,
+            events: self.events,
         };
         match self.user(user, &command).await? {
             UserStateReply::Recorded => Ok(Consumed::Recorded),
@@ -628,12 +696,63 @@ impl UserStore for DurableObjectStore {
         }
     }
 
-    async fn erase(&self, object: &ObjectName, at_ms: i64) -> Result<(), StoreError> {
+    async fn erase(
+        &self,
+        object: &ObjectName,
+        at_ms: i64,
+        then: Option<OutboxEvent>,
+    ) -> Result<(), StoreError> {
         match self
-            .send(object, &UserStateCommand::Erase { at_ms })
+            .send(object, &UserStateCommand::Erase { at_ms, then })
             .await?
         {
             UserStateReply::Erased => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn deliveries(&self, user: &UserId, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
+        match self
+            .user(user, &UserStateCommand::Deliveries { limit })
+            .await?
+        {
+            UserStateReply::Deliveries { rows } => Ok(rows),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn redeliver(
+        &self,
+        user: &UserId,
+        id: &str,
+        at_ms: i64,
+    ) -> Result<Option<OutboxRow>, StoreError> {
+        let command = UserStateCommand::Redeliver {
+            id: id.to_owned(),
+            at_ms,
+        };
+        match self.user(user, &command).await? {
+            UserStateReply::Redelivered { row } => Ok(row),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn events_health(&self, endpoint: &str) -> Result<EventsHealth, StoreError> {
+        let command = UserStateCommand::EventsHealth {
+            endpoint: endpoint.to_owned(),
+        };
+        match self.send(&ObjectName::events_monitor(), &command).await? {
+            UserStateReply::EventsHealth { health } => Ok(health),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn resume_endpoint(&self, endpoint: &str) -> Result<(), StoreError> {
+        let command = UserStateCommand::ResumeEndpoint {
+            endpoint: endpoint.to_owned(),
+        };
+        match self.send(&ObjectName::events_monitor(), &command).await? {
+            UserStateReply::Recorded => Ok(()),
             other => Err(unexpected(&other)),
         }
     }

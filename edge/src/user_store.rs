@@ -12,6 +12,7 @@ pub mod memory;
 use crate::aggregator::{AggregatorError, UserLinks};
 use crate::connections::ListView;
 use crate::error::ApiError;
+use crate::events::{EventsHealth, OutboxEvent, OutboxRow};
 use crate::user_id::UserId;
 use crate::user_state::{AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord};
 
@@ -159,8 +160,31 @@ pub trait UserStore {
     ) -> Result<(), StoreError>;
 
     /// Deletes everything the object holds and leaves a tombstone with
-    /// `at_ms`, the time of the erasure.
-    async fn erase(&self, object: &ObjectName, at_ms: i64) -> Result<(), StoreError>;
+    /// `at_ms`, the time of the erasure, and `then` in the emptied outbox.
+    async fn erase(
+        &self,
+        object: &ObjectName,
+        at_ms: i64,
+        then: Option<OutboxEvent>,
+    ) -> Result<(), StoreError>;
+
+    /// The user's newest events (at most `limit`), newest first.
+    async fn deliveries(&self, user: &UserId, limit: u32) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// Starts an event's delivery again (same id); `None` if there is none
+    /// with that id.
+    async fn redeliver(
+        &self,
+        user: &UserId,
+        id: &str,
+        at_ms: i64,
+    ) -> Result<Option<OutboxRow>, StoreError>;
+
+    /// Delivery across all users, and whether `endpoint` is disabled.
+    async fn events_health(&self, endpoint: &str) -> Result<EventsHealth, StoreError>;
+
+    /// Re-enables an endpoint that answered 410.
+    async fn resume_endpoint(&self, endpoint: &str) -> Result<(), StoreError>;
 }
 
 /// Thryve's `endUserId` per user, kept in the user's object, with the

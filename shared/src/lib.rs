@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod connections;
+pub mod events;
 pub mod flows;
 pub mod problem;
 pub mod session;
@@ -14,6 +15,9 @@ pub mod session;
 pub use audit::{AuditAction, AuditActor, AuditEntry, AuditPage, AuditResult};
 pub use catalog::{CATALOG, SourceInfo, SourceKind, find_source};
 pub use connections::{ConnectionStatus, ConnectionsResponse, SourceConnection};
+pub use events::{
+    Delivery, DeliveryAttempt, DeliveryList, DeliveryState, Event, EventData, EventError, EventType,
+};
 pub use flows::{
     ConnectRequest, ConnectResponse, DisconnectResponse, Flow, FlowAction, FlowOutcome, FlowResult,
     PopupMessage, is_flow_nonce,

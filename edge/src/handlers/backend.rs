@@ -120,10 +120,16 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         let object = ObjectName::user(user);
         if let Some(end_user) = self.store.link(&object, THRYVE_END_USER_LINK).await? {
             self.store
-                .erase(&ObjectName::thryve_index(&end_user), now_ms)
+                .erase(&ObjectName::thryve_index(&end_user), now_ms, None)
                 .await?;
         }
-        self.store.erase(&object, now_ms).await?;
+        // The host learns of the erasure by its own event, the only thing
+        // left in the emptied object until it is delivered.
+        let erased =
+            self.config.events.as_ref().map(|_| {
+                crate::events::erased_event(user.as_str(), self.aggregator.name(), now_ms)
+            });
+        self.store.erase(&object, now_ms, erased).await?;
         Ok(Reply::empty(204))
     }
 }

@@ -106,8 +106,18 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 Err(ApiError::SourceExpired)
             }
             Err(error) => {
-                record(change(None, AuditResult::Failed)).await?;
-                Err(error.into())
+                let error = ApiError::from(error);
+                // The host hears of it in the same terms as the caller.
+                let failure = healthlink_shared::EventError {
+                    code: error.code().to_owned(),
+                    title: error.problem().title,
+                };
+                record(Change {
+                    failure: Some(failure),
+                    ..change(None, AuditResult::Failed)
+                })
+                .await?;
+                Err(error)
             }
         }
     }

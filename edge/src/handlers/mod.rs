@@ -12,6 +12,7 @@ mod backend;
 mod connect;
 mod disconnect;
 mod edge;
+mod events;
 pub mod reply;
 mod sessions;
 mod status;
@@ -45,6 +46,9 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             | Route::UserConnections(_)
             | Route::UserDisconnect(..)
             | Route::UserDelete(..)
+            | Route::UserEvents(_)
+            | Route::Redeliver(..)
+            | Route::ResumeEvents
             | Route::UserAudit(_)
             | Route::DeleteUser(_) => self.backend(request)?,
             Route::Connections => {
@@ -79,14 +83,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// Routes the request and runs its handler.
     pub async fn handle(&self, request: &Incoming<'_>) -> Result<Reply, ApiError> {
         match route(request.method, request.path)? {
-            Route::Healthz => Reply::json(
-                200,
-                &serde_json::json!({
-                    "status": "ok",
-                    "aggregator": self.config.aggregator.name(),
-                    "demo": self.config.demo_enabled(),
-                }),
-            ),
+            Route::Healthz => self.healthz().await,
             Route::OpenApi => Ok(Reply::text(
                 200,
                 reply::JSON,
@@ -113,6 +110,18 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             Route::UserDelete(user, source) => {
                 self.backend(request)?;
                 self.backend_end(&user, source, AuditAction::Delete).await
+            }
+            Route::UserEvents(user) => {
+                self.backend(request)?;
+                self.deliveries(&user).await
+            }
+            Route::Redeliver(user, id) => {
+                self.backend(request)?;
+                self.redeliver(&user, &id).await
+            }
+            Route::ResumeEvents => {
+                self.backend(request)?;
+                self.resume_events().await
             }
             Route::UserAudit(user) => {
                 self.backend(request)?;
@@ -259,13 +268,13 @@ mod tests {
         };
         assert_eq!(
             health(&Harness::sandbox()),
-            serde_json::json!({"status": "ok", "aggregator": "sandbox", "demo": true})
+            serde_json::json!({"status": "ok", "aggregator": "sandbox", "demo": true, "events": {"status": "off"}})
         );
         assert_eq!(
             health(&Harness::with_aggregator(AggregatorConfig::Rook(
                 crate::config::tests::test_rook_config()
             ))),
-            serde_json::json!({"status": "ok", "aggregator": "rook", "demo": false})
+            serde_json::json!({"status": "ok", "aggregator": "rook", "demo": false, "events": {"status": "off"}})
         );
     }
 }

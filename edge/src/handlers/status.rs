@@ -168,6 +168,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             source: source.to_owned(),
             status: None,
             error: None,
+            failure: None,
             actor,
             action,
             result: healthlink_shared::AuditResult::Failed,

@@ -29,7 +29,7 @@ pub use crate::config::tests::TEST_WEBHOOK_SECRET as WEBHOOK_SECRET;
 const START_MS: i64 = 1_800_000_000_000;
 
 pub struct TestRuntime {
-    now_ms: Cell<i64>,
+    pub now_ms: Cell<i64>,
     nonces: Cell<u32>,
 }
 
@@ -76,6 +76,18 @@ impl Harness {
         ))
         .unwrap();
         harness
+    }
+
+    /// This edge with an events endpoint: changes write events.
+    pub fn with_events(mut self) -> Self {
+        self.config.events = Some(crate::config::EventsConfig {
+            url: "https://api.example.com/healthlink-events".into(),
+            keys: vec![vec![7; 32]],
+            schedule_ms: crate::events::DEFAULT_SCHEDULE_MS.to_vec(),
+            timeout_ms: crate::events::MAX_TIMEOUT_MS,
+        });
+        self.store.events.set(true);
+        self
     }
 
     pub fn with_aggregator(aggregator: AggregatorConfig) -> Self {

@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::{Consumed, Reservation, StoreError, UserStore};
+use crate::events::{EventsHealth, OutboxEvent, OutboxRow, event_for};
 use crate::user_id::UserId;
 use crate::user_state::{
     ATTEMPT_WINDOW_MS, AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord,
@@ -27,6 +28,10 @@ pub enum Op {
     Link,
     SetLink,
     Erase,
+    Deliveries,
+    Redeliver,
+    EventsHealth,
+    Resume,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -38,6 +43,8 @@ struct Object {
     attempts: Vec<i64>,
     audit: Vec<AuditRow>,
     links: BTreeMap<String, String>,
+    /// Events in the order written (nothing is sent natively).
+    outbox: Vec<OutboxRow>,
 }
 
 #[derive(Default)]
@@ -53,6 +60,14 @@ pub struct MemoryStore {
     /// for all objects here keeps them unique and increasing, which is all
     /// callers may rely on.
     next_audit_id: RefCell<i64>,
+    /// Whether changes write events (events configured), as the Worker's
+    /// store is told.
+    pub events: std::cell::Cell<bool>,
+    next_event_id: RefCell<u64>,
+    bodies: RefCell<Vec<String>>,
+    /// What `events_health` answers, and the endpoints resumed.
+    pub health: std::cell::Cell<EventsHealth>,
+    pub resumed: RefCell<Vec<String>>,
 }
 
 impl MemoryStore {
@@ -126,9 +141,39 @@ impl MemoryStore {
         if failed { Err(StoreError) } else { Ok(()) }
     }
 
+    /// The user's events, oldest first: `(type, data)` of each body.
+    pub fn events(&self, user: &UserId) -> Vec<OutboxRow> {
+        self.object(&ObjectName::user(user)).outbox
+    }
+
+    fn enqueue(&self, object: &mut Object, event: OutboxEvent, at_ms: i64) {
+        let mut next = self.next_event_id.borrow_mut();
+        *next += 1;
+        object.outbox.push(OutboxRow {
+            id: format!("msg_{next}"),
+            kind: event.kind,
+            created_at_ms: at_ms,
+            next_at_ms: Some(at_ms),
+            delivered_at_ms: None,
+            failed_at_ms: None,
+            attempts: Vec::new(),
+        });
+        self.bodies.borrow_mut().push(event.body);
+    }
+
+    /// Every event body written, in order, across users.
+    pub fn bodies(&self) -> Vec<String> {
+        self.bodies.borrow().clone()
+    }
+
     fn apply(&self, object: &mut Object, change: &Change) {
         // Fresh authority brought the user back.
         object.erased_at_ms = None;
+        let previous = object
+            .statuses
+            .iter()
+            .find(|row| row.source == change.source)
+            .cloned();
         if let Some(status) = change.status {
             object.statuses.retain(|row| row.source != change.source);
             object.statuses.push(StoredStatus {
@@ -152,6 +197,8 @@ impl MemoryStore {
             result: change.result.as_str().to_owned(),
             aggregator: change.aggregator.clone(),
         });
+        let audit_id = *next;
+        drop(next);
         let retention = self.retention.get();
         let rows = object.audit.len();
         let mut position = 0;
@@ -159,6 +206,11 @@ impl MemoryStore {
             position += 1;
             retention.keeps(row.at_ms, rows - position, change.at_ms)
         });
+        if self.events.get()
+            && let Some(event) = event_for(previous.as_ref(), change, audit_id)
+        {
+            self.enqueue(object, event, change.at_ms);
+        }
     }
 }
 
@@ -312,15 +364,63 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
-    async fn erase(&self, object: &ObjectName, at_ms: i64) -> Result<(), StoreError> {
+    async fn erase(
+        &self,
+        object: &ObjectName,
+        at_ms: i64,
+        then: Option<OutboxEvent>,
+    ) -> Result<(), StoreError> {
         self.call(Op::Erase, object)?;
-        self.objects.borrow_mut().insert(
-            object.clone(),
-            Object {
-                erased_at_ms: Some(at_ms),
-                ..Object::default()
-            },
-        );
+        let mut emptied = Object {
+            erased_at_ms: Some(at_ms),
+            ..Object::default()
+        };
+        if let Some(event) = then {
+            self.enqueue(&mut emptied, event, at_ms);
+        }
+        self.objects.borrow_mut().insert(object.clone(), emptied);
+        Ok(())
+    }
+
+    async fn deliveries(&self, user: &UserId, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::Deliveries, &name)?;
+        let outbox = self.object(&name).outbox;
+        Ok(outbox.into_iter().rev().take(limit as usize).collect())
+    }
+
+    async fn redeliver(
+        &self,
+        user: &UserId,
+        id: &str,
+        at_ms: i64,
+    ) -> Result<Option<OutboxRow>, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::Redeliver, &name)?;
+        let mut objects = self.objects.borrow_mut();
+        let Some(row) = objects
+            .get_mut(&name)
+            .and_then(|object| object.outbox.iter_mut().find(|row| row.id == id))
+        else {
+            return Ok(None);
+        };
+        row.next_at_ms = Some(at_ms);
+        row.delivered_at_ms = None;
+        row.failed_at_ms = None;
+        Ok(Some(row.clone()))
+    }
+
+    async fn events_health(&self, _endpoint: &str) -> Result<EventsHealth, StoreError> {
+        self.call(Op::EventsHealth, &ObjectName::events_monitor())?;
+        Ok(self.health.get())
+    }
+
+    async fn resume_endpoint(&self, endpoint: &str) -> Result<(), StoreError> {
+        self.call(Op::Resume, &ObjectName::events_monitor())?;
+        self.resumed.borrow_mut().push(endpoint.to_owned());
+        let mut health = self.health.get();
+        health.disabled_since_ms = None;
+        self.health.set(health);
         Ok(())
     }
 }
