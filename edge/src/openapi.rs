@@ -22,7 +22,8 @@ mod tests {
         for (template, operations) in paths {
             let path = template
                 .replace("{user_id}", "alice")
-                .replace("{source}", "oura");
+                .replace("{source}", "oura")
+                .replace("{event_id}", "msg_1");
             for method in operations.as_object().unwrap().keys() {
                 let method = method.to_uppercase();
                 let routed = route(&method, &path);
@@ -51,6 +52,9 @@ mod tests {
             ),
             ("POST", "/v1/users/{user_id}/connections/{source}/delete"),
             ("GET", "/v1/users/{user_id}/audit"),
+            ("GET", "/v1/users/{user_id}/events"),
+            ("POST", "/v1/users/{user_id}/events/{event_id}/redeliver"),
+            ("POST", "/v1/events/resume"),
             ("DELETE", "/v1/users/{user_id}"),
             ("GET", "/v1/connections"),
             ("POST", "/v1/connections/{source}/connect"),
@@ -73,7 +77,7 @@ mod tests {
             .values()
             .map(|ops| ops.as_object().unwrap().len())
             .sum::<usize>();
-        assert_eq!(route_count, 17, "the list above and the spec disagree");
+        assert_eq!(route_count, 20, "the list above and the spec disagree");
     }
 
     #[test]
@@ -114,6 +118,8 @@ mod tests {
             ApiError::SourceExpired,
             ApiError::UpstreamRefused,
             ApiError::WebhookUnauthorized,
+            ApiError::EventNotFound,
+            ApiError::EventsNotConfigured,
             ApiError::Misconfigured {
                 detail: String::new(),
             },

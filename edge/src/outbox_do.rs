@@ -23,6 +23,8 @@ use crate::user_state_do::UserState;
 const PER_ALARM: usize = 50;
 /// Wall time one alarm spends sending before handing over.
 const ALARM_BUDGET_MS: i64 = 20_000;
+/// In the object's links: what it last told the monitor (`failing:oldest`).
+pub(crate) const REPORTED_LINK: &str = "events_health_reported";
 /// How long a user's object trusts what the monitor said about the
 /// endpoint being disabled, so a busy outbox asks it rarely.
 const ENDPOINT_STATE_TTL_MS: i64 = 30_000;
@@ -284,7 +286,12 @@ impl UserState {
                     .await;
             }
         }
-        if self.reported.get() == Some(failing) {
+        // What was last told is kept with the outbox, so a healthy object
+        // that wakes up again does not tell the monitor anything.
+        let told = format!("{}:{}", failing.0, failing.1.unwrap_or(0));
+        let last = self.link(REPORTED_LINK).ok().flatten();
+        let never_failed = last.is_none() && failing.0 == 0;
+        if never_failed || last.as_deref() == Some(told.as_str()) {
             return;
         }
         let report = UserStateCommand::ReportHealth {
@@ -293,7 +300,11 @@ impl UserState {
             oldest_ms: failing.1,
         };
         if self.ask_monitor(&report).await.is_ok() {
-            self.reported.set(Some(failing));
+            let _ = self.sql.exec(
+                "INSERT INTO links (name, value) VALUES (?, ?)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                vec![REPORTED_LINK.into(), told.as_str().into()],
+            );
         }
     }
 

@@ -33,8 +33,6 @@ pub struct UserState {
     pub(crate) state: State,
     pub(crate) sql: SqlStorage,
     pub(crate) env: Env,
-    /// What this object last told the events monitor (`outbox_do`).
-    pub(crate) reported: std::cell::Cell<Option<(u64, Option<i64>)>>,
     /// The endpoint answered 410 in this alarm; the monitor is to hear it.
     pub(crate) pending_gone: std::cell::Cell<bool>,
 }
@@ -50,7 +48,6 @@ impl DurableObject for UserState {
             state,
             sql,
             env,
-            reported: std::cell::Cell::new(None),
             pending_gone: std::cell::Cell::new(false),
         }
     }
@@ -149,6 +146,9 @@ impl DurableObject for UserState {
             }
             UserStateCommand::Attempt { at_ms, limit } => self.attempt(at_ms, limit)?,
             UserStateCommand::Erase { at_ms, then } => {
+                // What the events monitor was last told survives (it names
+                // no one), so a failing outbox erased here is reported gone.
+                let told = self.link(crate::outbox_do::REPORTED_LINK)?;
                 self.state.storage().delete_all().await?;
                 // The object lives on; recreate empty tables for later use,
                 // and the tombstone that keeps old authority out.
@@ -157,6 +157,12 @@ impl DurableObject for UserState {
                     "INSERT INTO tombstone (erased_at_ms) VALUES (?)",
                     vec![SqlStorageValue::try_from_i64(at_ms)?],
                 )?;
+                if let Some(told) = told {
+                    self.sql.exec(
+                        "INSERT INTO links (name, value) VALUES (?, ?)",
+                        vec![crate::outbox_do::REPORTED_LINK.into(), told.as_str().into()],
+                    )?;
+                }
                 if let Some(event) = then {
                     self.enqueue(&event, at_ms)?;
                     self.ensure_alarm().await?;
@@ -221,7 +227,7 @@ impl UserState {
         Ok(rows.first().map(|row| row.erased_at_ms))
     }
 
-    fn link(&self, name: &str) -> worker::Result<Option<String>> {
+    pub(crate) fn link(&self, name: &str) -> worker::Result<Option<String>> {
         let rows: Vec<LinkRow> = self
             .sql
             .exec("SELECT value FROM links WHERE name = ?", vec![name.into()])?
