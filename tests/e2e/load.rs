@@ -1,7 +1,9 @@
 //! The edge at saturation with mixed traffic: many users read their lists
-//! while connecting and disconnecting sources. Nothing may fail, and every
-//! acknowledged connect and disconnect must be in the audit trail exactly
-//! once. The suite runs a short round; `cargo xtask bench` runs 60 s.
+//! while connecting, disconnecting and deleting sources. Nothing may fail,
+//! every acknowledged connect, disconnect and delete must be in the audit
+//! trail exactly once, and each must reach the host as exactly one event
+//! (one `webhook-id`), all delivered by the end. The suite runs a short
+//! round; `cargo xtask bench` runs 60 s.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,6 +31,7 @@ struct Worker {
     connected: [bool; SOURCES.len()],
     connects: u64,
     disconnects: u64,
+    deletes: u64,
     /// The first unexpected answers, for the failure message.
     problems: Vec<String>,
 }
@@ -39,9 +42,21 @@ pub struct MixedLoad {
     pub http_requests: u64,
     pub acknowledged_connects: u64,
     pub acknowledged_disconnects: u64,
+    pub acknowledged_deletes: u64,
     pub audited_connects: u64,
     pub audited_disconnects: u64,
+    pub audited_deletes: u64,
     pub other_audit_rows: u64,
+    /// Distinct `webhook-id`s the host received, by what they said.
+    pub connected_events: u64,
+    pub disconnected_events: u64,
+    pub deleted_events: u64,
+    pub other_events: u64,
+    /// Deliveries beyond the first of an id (retries; none when healthy).
+    pub repeated_deliveries: u64,
+    /// From each acknowledged change to the host's 2xx: every event.
+    pub event_latency_p50_ms: f64,
+    pub event_latency_p99_ms: f64,
     pub users: usize,
 }
 
@@ -82,8 +97,14 @@ pub async fn mixed_load(concurrency: usize, duration: Duration) -> MixedLoad {
                     (worker.session.clone(), worker.connected[slot])
                 };
                 let outcome = if iteration % ACTION_EVERY == ACTION_EVERY - 1 {
+                    // Every other ending is a delete.
+                    let ending = if (iteration / ACTION_EVERY / 2) % 2 == 0 {
+                        "disconnect"
+                    } else {
+                        "delete"
+                    };
                     if connected {
-                        disconnect(&client, &session, SOURCES[slot], &http_requests).await
+                        end(&client, &session, SOURCES[slot], ending, &http_requests).await
                     } else {
                         connect(&client, &session, SOURCES[slot], &http_requests).await
                     }
@@ -100,6 +121,11 @@ pub async fn mixed_load(concurrency: usize, duration: Duration) -> MixedLoad {
                     Ok(Acknowledged::Disconnected) => {
                         worker.connected[slot] = false;
                         worker.disconnects += 1;
+                        true
+                    }
+                    Ok(Acknowledged::Deleted) => {
+                        worker.connected[slot] = false;
+                        worker.deletes += 1;
                         true
                     }
                     Ok(Acknowledged::Read) => true,
@@ -120,11 +146,21 @@ pub async fn mixed_load(concurrency: usize, duration: Duration) -> MixedLoad {
         http_requests: http_requests.load(Ordering::Relaxed),
         acknowledged_connects: 0,
         acknowledged_disconnects: 0,
+        acknowledged_deletes: 0,
         audited_connects: 0,
         audited_disconnects: 0,
+        audited_deletes: 0,
         other_audit_rows: 0,
+        connected_events: 0,
+        disconnected_events: 0,
+        deleted_events: 0,
+        other_events: 0,
+        repeated_deliveries: 0,
+        event_latency_p50_ms: 0.0,
+        event_latency_p99_ms: 0.0,
         users: concurrency,
     };
+    let mut latencies = Vec::new();
     for worker in workers.iter() {
         let user = {
             let worker = worker.lock().expect("worker");
@@ -136,23 +172,86 @@ pub async fn mixed_load(concurrency: usize, duration: Duration) -> MixedLoad {
             );
             report.acknowledged_connects += worker.connects;
             report.acknowledged_disconnects += worker.disconnects;
-            worker.user.clone()
+            report.acknowledged_deletes += worker.deletes;
+            (worker.user.clone(), worker.connects + worker.disconnects + worker.deletes)
         };
+        let (user, changes) = user;
+        let mut changed_at = std::collections::HashMap::new();
         for entry in audit_trail(&user).await {
+            changed_at.insert(entry.2, entry.3);
             match (entry.0.as_str(), entry.1.as_str()) {
                 ("connect", "connected") => report.audited_connects += 1,
                 ("disconnect", "disconnected") => report.audited_disconnects += 1,
+                ("delete", "disconnected") => report.audited_deletes += 1,
                 _ => report.other_audit_rows += 1,
             }
         }
+        for event in delivered_events(&user, changes).await {
+            let data = event.data.clone().unwrap_or_default();
+            match (event.event_type.as_deref(), data["delete_data"].as_bool()) {
+                (Some("connection.connected"), _) => report.connected_events += 1,
+                (Some("connection.disconnected"), Some(false)) => {
+                    report.disconnected_events += 1;
+                }
+                (Some("connection.disconnected"), Some(true)) => report.deleted_events += 1,
+                _ => report.other_events += 1,
+            }
+            if event.attempt > 1 {
+                report.repeated_deliveries += 1;
+            }
+            // The audit row's time is when the change was acknowledged.
+            if let Some(at) = data["audit_id"].as_i64().and_then(|id| changed_at.get(&id)) {
+                latencies.push(event.received_at_ms as f64 - *at as f64);
+            }
+        }
     }
+    latencies.sort_by(f64::total_cmp);
+    report.event_latency_p50_ms = percentile(&latencies, 0.50);
+    report.event_latency_p99_ms = percentile(&latencies, 0.99);
     report
+}
+
+fn percentile(sorted: &[f64], share: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() - 1) as f64 * share).round() as usize;
+    sorted[index]
+}
+
+/// The user's events at the host, each `webhook-id` once, when all
+/// `expected` have been answered 2xx (bounded wait).
+async fn delivered_events(
+    user: &str,
+    expected: u64,
+) -> Vec<healthlink_tests::receiver::Delivery> {
+    use healthlink_tests::receiver::{Answered, Receiver};
+    let all = Receiver::from_env()
+        .wait_for(
+            "sandbox",
+            Some(user),
+            |seen| {
+                let delivered: std::collections::HashSet<&str> = seen
+                    .iter()
+                    .filter(|d| matches!(d.answered, Answered::Status(200..=299)))
+                    .filter_map(|d| d.id.as_deref())
+                    .collect();
+                delivered.len() as u64 >= expected
+            },
+            Duration::from_secs(60),
+        )
+        .await;
+    let mut first = std::collections::HashSet::new();
+    all.into_iter()
+        .filter(|delivery| delivery.valid && first.insert(delivery.id.clone()))
+        .collect()
 }
 
 enum Acknowledged {
     Read,
     Connected,
     Disconnected,
+    Deleted,
 }
 
 fn widget_request(
@@ -199,21 +298,24 @@ async fn list(
     }
 }
 
-async fn disconnect(
+/// A disconnect or a delete (`ending`), acknowledged when `disconnected`.
+async fn end(
     client: &reqwest::Client,
     session: &str,
     source: &str,
+    ending: &str,
     counter: &AtomicU64,
 ) -> Result<Acknowledged, String> {
-    let path = format!("/v1/connections/{source}/disconnect");
+    let path = format!("/v1/connections/{source}/{ending}");
     let (status, body, _) = send(
         widget_request(client, reqwest::Method::POST, &path, session),
         counter,
     )
     .await?;
-    match status {
-        200 if body.contains("\"disconnected\"") => Ok(Acknowledged::Disconnected),
-        _ => Err(format!("disconnect {source}: {status} {body}")),
+    match (status, ending) {
+        (200, "delete") if body.contains("\"disconnected\"") => Ok(Acknowledged::Deleted),
+        (200, _) if body.contains("\"disconnected\"") => Ok(Acknowledged::Disconnected),
+        _ => Err(format!("{ending} {source}: {status} {body}")),
     }
 }
 
@@ -253,8 +355,8 @@ async fn connect(
     }
 }
 
-/// Every `(action, result)` row of a user's audit trail, all pages.
-async fn audit_trail(user: &str) -> Vec<(String, String)> {
+/// Every `(action, result, id, at_ms)` row of a user's audit trail, all pages.
+async fn audit_trail(user: &str) -> Vec<(String, String, i64, i64)> {
     let mut rows = Vec::new();
     let mut before: Option<i64> = None;
     loop {
@@ -275,7 +377,11 @@ async fn audit_trail(user: &str) -> Vec<(String, String)> {
         rows.extend(
             page.entries
                 .into_iter()
-                .map(|entry| (entry.action, entry.result)),
+                .map(|entry| {
+                    let at_ms = healthlink_edge::time::unix_ms_from_rfc3339(&entry.at)
+                        .expect("an RFC 3339 time");
+                    (entry.action, entry.result, entry.id, at_ms)
+                }),
         );
         match page.next_before {
             Some(next) => before = Some(next),
@@ -300,7 +406,17 @@ pub fn assert_exactly_once(load: &MixedLoad) {
         load.audited_disconnects, load.acknowledged_disconnects,
         "{load:?}"
     );
+    assert_eq!(load.audited_deletes, load.acknowledged_deletes, "{load:?}");
+    assert!(load.acknowledged_deletes > 0, "{load:?}");
     assert_eq!(load.other_audit_rows, 0, "{load:?}");
+    // Exactly one event per acknowledged change, every one delivered.
+    assert_eq!(load.connected_events, load.acknowledged_connects, "{load:?}");
+    assert_eq!(
+        load.disconnected_events, load.acknowledged_disconnects,
+        "{load:?}"
+    );
+    assert_eq!(load.deleted_events, load.acknowledged_deletes, "{load:?}");
+    assert_eq!(load.other_events, 0, "{load:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,8 +24,9 @@ const WIDGET_FILES: [&str; 3] = [
     "healthlink-widget_bg.wasm",
 ];
 /// What the benchmark tests write under target/e2e/.
-const BENCH_FIGURES: [&str; 5] = [
+const BENCH_FIGURES: [&str; 6] = [
     "bench-render.json",
+    "bench-events.json",
     "bench-edge.json",
     "bench-fan-out.json",
     "bench-load.json",
@@ -49,6 +50,7 @@ pub fn run() -> Result {
     let overhead = figures("bench-edge.json")?;
     let fan_out = figures("bench-fan-out.json")?;
     let load = figures("bench-load.json")?;
+    let drain = figures("bench-events.json")?;
     let schemathesis = figures("bench-schemathesis.json")?;
     let fuzzing = crate::fuzz::run(&toolchain, FUZZ_SECONDS)?;
     step("Transfer sizes");
@@ -168,6 +170,30 @@ pub fn run() -> Result {
         load["audited_disconnects"],
         load["other_audit_rows"]
     );
+    println!(
+        "acknowledged deletes {} / audited {}; events delivered (one webhook-id each): {} connected, {} disconnected, {} deleted, {} other",
+        load["acknowledged_deletes"],
+        load["audited_deletes"],
+        load["connected_events"],
+        load["disconnected_events"],
+        load["deleted_events"],
+        load["other_events"]
+    );
+
+    step("Events to the host (Standard Webhooks, loopback receiver verifying with npm standardwebhooks)");
+    println!(
+        "latency from the acknowledged change to the host's 2xx under the load: p50 {:.0} ms, p99 {:.0} ms",
+        number(&load, "event_latency_p50_ms"),
+        number(&load, "event_latency_p99_ms")
+    );
+    println!(
+        "backlog of {} events ({} users) after the endpoint is back: drained in {:.1} s ({:.0} events/s), {} extra deliveries",
+        drain["events"],
+        drain["users"],
+        number(&drain, "drain_seconds"),
+        number(&drain, "events_per_second"),
+        drain["extra_deliveries"]
+    );
 
     step("Hostile input");
     println!(
@@ -190,6 +216,7 @@ pub fn run() -> Result {
         "edge_overhead": overhead,
         "fan_out": fan_out,
         "load": load,
+        "events_drain": drain,
         "schemathesis": schemathesis,
         "fuzz": fuzz_json,
         "files": report,
