@@ -196,12 +196,7 @@ async fn phone_only_sources_show_a_qr_code_and_the_link() {
 #[tokio::test]
 async fn at_320_pixels_nothing_overflows() {
     let page = page_with("/narrow.html", "").await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .set_window_size(320, 800)
-        .await
-        .expect("narrow window");
+    let browser = Browser::start_narrow(320).await;
     browser.client.goto(&page).await.expect("open host page");
     let root = browser.widget(0).await;
     wait_for_test_id(&root, "source-list").await;
