@@ -7,10 +7,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use fantoccini::Locator;
 use healthlink_edge::signing::{Signer, TokenKind};
 use healthlink_tests::browser::{Browser, UI_TIMEOUT, by_test_id, wait_for_notice};
-use healthlink_tests::edge::{Answer, Edge, backend, session_for};
+use healthlink_tests::edge::{Answer, Edge, backend, mint_session, session_for};
 use healthlink_tests::host::serve_page;
 use healthlink_tests::wait::eventually;
 use healthlink_tests::{env, unique};
+use healthlink_widget::i18n::Locale;
 
 use crate::aggregator_support::{audit, row};
 
@@ -362,16 +363,35 @@ async fn disconnect_asks_first_in_a_real_modal_usable_by_keyboard_alone() {
     browser.close().await;
 }
 
-/// Opens `source`'s dialog by click, waits for it (focus on Cancel), then
-/// clicks "Stop sharing and delete my data".
-async fn delete_by_click(browser: &Browser, source: &str) {
+/// Opens `source`'s dialog by click and waits for it (focus on Cancel).
+async fn open_dialog(browser: &Browser, source: &str) {
     click(
         browser,
         &format!("[data-source={source}] [data-testid=source-action]"),
     )
     .await;
     wait_for_focus(browser, "confirm-cancel").await;
-    click(browser, "[data-testid=confirm-delete]").await;
+}
+
+/// Asserts that every line of the open dialog fits: long labels wrap
+/// inside their buttons, and nothing runs out of the dialog or the window.
+async fn assert_dialog_fits(browser: &Browser) {
+    let overflow = browser
+        .client
+        .execute(
+            "const dialog = document.querySelector('healthlink-connect').shadowRoot \
+               .querySelector('[data-testid=confirm-dialog]');\
+             const box = dialog.getBoundingClientRect();\
+             return [...dialog.querySelectorAll('button, p, h3')].filter((element) => {\
+               const r = element.getBoundingClientRect();\
+               return element.scrollWidth > element.clientWidth || r.left < box.left \
+                 || r.right > box.right || box.right > window.innerWidth;\
+             }).map((element) => element.dataset.testid || element.localName);",
+            vec![],
+        )
+        .await
+        .expect("measure the dialog");
+    assert_eq!(overflow, serde_json::json!([]), "overflowing in the dialog");
 }
 
 /// After "Stop sharing and delete my data" on `user`'s `source`: the row
@@ -405,26 +425,8 @@ async fn stop_sharing_and_delete_by_click_on_a_narrow_page() {
     popup_allow(&browser, "oura").await;
     wait_for_status(&browser, "oura", "connected").await;
 
-    click(&browser, "[data-source=oura] [data-testid=source-action]").await;
-    wait_for_focus(&browser, "confirm-cancel").await;
-    // The long label wraps inside its button; nothing runs out of the
-    // dialog or the window.
-    let overflow = browser
-        .client
-        .execute(
-            "const dialog = document.querySelector('healthlink-connect').shadowRoot \
-               .querySelector('[data-testid=confirm-dialog]');\
-             const box = dialog.getBoundingClientRect();\
-             return [...dialog.querySelectorAll('button, p, h3')].filter((element) => {\
-               const r = element.getBoundingClientRect();\
-               return element.scrollWidth > element.clientWidth || r.left < box.left \
-                 || r.right > box.right || box.right > window.innerWidth;\
-             }).map((element) => element.dataset.testid || element.localName);",
-            vec![],
-        )
-        .await
-        .expect("measure the dialog");
-    assert_eq!(overflow, serde_json::json!([]), "overflowing in the dialog");
+    open_dialog(&browser, "oura").await;
+    assert_dialog_fits(&browser).await;
     browser.screenshot("confirm-dialog-320").await;
     browser
         .assert_accessible("disconnect dialog at 320 px")
@@ -432,7 +434,8 @@ async fn stop_sharing_and_delete_by_click_on_a_narrow_page() {
     click(&browser, "[data-testid=confirm-cancel]").await;
     wait_for_focus(&browser, "source-action oura").await;
 
-    delete_by_click(&browser, "oura").await;
+    open_dialog(&browser, "oura").await;
+    click(&browser, "[data-testid=confirm-delete]").await;
     expect_deleted(
         &browser,
         &user,
@@ -443,20 +446,25 @@ async fn stop_sharing_and_delete_by_click_on_a_narrow_page() {
     .await;
 
     // A revoke the aggregator has still to finish (the sandbox's
-    // `fault-pending` users): the delete is on its way, and says so.
+    // `fault-pending` users): the delete is on its way, and says so. In
+    // French, whose label is the longest.
     let user = unique("fault-pending-delete");
-    let session = session_for(&user).await;
+    let session = mint_session(serde_json::json!({ "user_id": user, "locale": "fr" })).await;
     let page = api_page("/delete-pending.html", &session, "light");
     browser.client.goto(&page).await.expect("open host page");
     popup_allow(&browser, "garmin").await;
     wait_for_status(&browser, "garmin", "connected").await;
-    delete_by_click(&browser, "garmin").await;
+    open_dialog(&browser, "garmin").await;
+    assert_dialog_fits(&browser).await;
+    browser.screenshot("confirm-dialog-320-fr").await;
+    click(&browser, "[data-testid=confirm-delete]").await;
+    let fr = Locale::Fr.catalog();
     expect_deleted(
         &browser,
         &user,
         "garmin",
         "pending",
-        "Garmin is being disconnected, and its shared data will be deleted.",
+        &fr.fill(fr.notice_delete_pending, "Garmin"),
     )
     .await;
     browser.close().await;

@@ -27,14 +27,18 @@ pub fn ConfirmDisconnect(
     let name =
         move || asking.with(|source| source.as_ref().map(|s| s.name.clone()).unwrap_or_default());
     // Each choice is a button with its consequence under it, tied to it by
-    // `aria-describedby` so a screen reader says both together.
+    // `aria-describedby` so a screen reader says both together. Static ids
+    // rather than formatted ones: a little less code in the download.
     let choice = move |ending: Ending| {
-        let explanation = format!("hl-choice-{}", ending.as_str());
+        let (test_id, explanation) = match ending {
+            Ending::Disconnect => ("confirm-disconnect", "hl-choice-disconnect"),
+            Ending::Delete => ("confirm-delete", "hl-choice-delete"),
+        };
         view! {
             <div class="hl-choice">
                 <button type="button" class="hl-button hl-button-danger hl-choice-button"
-                    data-testid=format!("confirm-{}", ending.as_str())
-                    aria-describedby=explanation.clone()
+                    data-testid=test_id
+                    aria-describedby=explanation
                     on:click=move |_| on_answer.run(Some(ending))>
                     {move || ending.label(t())}
                 </button>

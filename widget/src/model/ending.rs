@@ -47,14 +47,6 @@ impl Ending {
         self == Self::Delete
     }
 
-    /// A stable name for tests (`data-testid="confirm-…"`) and element ids.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Disconnect => "disconnect",
-            Self::Delete => "delete",
-        }
-    }
-
     /// The notice once the edge has answered with `status`: `disconnected`,
     /// or `pending` while the aggregator is still revoking. A delete says
     /// that the shared data will be deleted, either way.
