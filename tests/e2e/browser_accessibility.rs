@@ -96,7 +96,15 @@ async fn dark_theme_and_errors_have_zero_axe_violations() {
     let dark = page_with("/a11y-dark.html", "theme=\"dark\"").await;
     let browser = Browser::start().await;
     browser.client.goto(&dark).await.expect("open host page");
-    wait_for_test_id(&browser.widget(0).await, "source-list").await;
+    let root = browser.widget(0).await;
+    wait_for_test_id(&root, "source-list").await;
+    // Dark indeed (#161b22), not the light colours under a dark name: axe
+    // below must judge the dark palette.
+    let card = root.find(Locator::Css(".hl-card")).await.unwrap();
+    assert_eq!(
+        browser.computed_style(&card, "background-color").await,
+        "rgb(22, 27, 34)"
+    );
     browser.assert_accessible("list, dark theme").await;
     browser.screenshot("a11y-dark").await;
 
