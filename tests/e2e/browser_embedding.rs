@@ -91,6 +91,13 @@ async fn wait_for_status(browser: &Browser, source: &str, expected: &str) {
     .await;
 }
 
+/// Opens the host `page` and connects `source` there (popup, Allow).
+async fn open_connected(browser: &Browser, page: &str, source: &str) {
+    browser.client.goto(page).await.expect("open host page");
+    popup_allow(browser, source).await;
+    wait_for_status(browser, source, "connected").await;
+}
+
 /// Clicks a row's action, then Allow in the sandbox's consent popup.
 async fn popup_allow(browser: &Browser, source: &str) {
     let main = browser.client.window().await.unwrap();
@@ -280,9 +287,7 @@ async fn disconnect_asks_first_in_a_real_modal_usable_by_keyboard_alone() {
     let session = session_for(&user).await;
     let page = api_page("/keyboard.html", &session, "light");
     let browser = Browser::start().await;
-    browser.client.goto(&page).await.expect("open host page");
-    popup_allow(&browser, "polar").await;
-    wait_for_status(&browser, "polar", "connected").await;
+    open_connected(&browser, &page, "polar").await;
 
     // Focus the row's Disconnect button from the keyboard and press Enter.
     browser
@@ -421,9 +426,7 @@ async fn stop_sharing_and_delete_by_click_on_a_narrow_page() {
     let session = session_for(&user).await;
     let page = api_page("/delete.html", &session, "light");
     let browser = Browser::start_narrow(320).await;
-    browser.client.goto(&page).await.expect("open host page");
-    popup_allow(&browser, "oura").await;
-    wait_for_status(&browser, "oura", "connected").await;
+    open_connected(&browser, &page, "oura").await;
 
     open_dialog(&browser, "oura").await;
     assert_dialog_fits(&browser).await;
@@ -451,9 +454,7 @@ async fn stop_sharing_and_delete_by_click_on_a_narrow_page() {
     let user = unique("fault-pending-delete");
     let session = mint_session(serde_json::json!({ "user_id": user, "locale": "fr" })).await;
     let page = api_page("/delete-pending.html", &session, "light");
-    browser.client.goto(&page).await.expect("open host page");
-    popup_allow(&browser, "garmin").await;
-    wait_for_status(&browser, "garmin", "connected").await;
+    open_connected(&browser, &page, "garmin").await;
     open_dialog(&browser, "garmin").await;
     assert_dialog_fits(&browser).await;
     browser.screenshot("confirm-dialog-320-fr").await;
