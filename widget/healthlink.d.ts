@@ -28,6 +28,13 @@ export interface HealthlinkEventDetail {
   code?: string;
   /** Errors: the sentence the widget shows the user. */
   message?: string;
+  /**
+   * `healthlink:disconnect` only: `true` when the user chose "Stop sharing
+   * and delete my data", so your app should delete the data it received
+   * from this source; `false` for "Stop sharing", where that data stays.
+   * Either way the source sends no new data.
+   */
+  delete_data?: boolean;
 }
 
 export type HealthlinkEventName =

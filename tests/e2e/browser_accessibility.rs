@@ -96,7 +96,15 @@ async fn dark_theme_and_errors_have_zero_axe_violations() {
     let dark = page_with("/a11y-dark.html", "theme=\"dark\"").await;
     let browser = Browser::start().await;
     browser.client.goto(&dark).await.expect("open host page");
-    wait_for_test_id(&browser.widget(0).await, "source-list").await;
+    let root = browser.widget(0).await;
+    wait_for_test_id(&root, "source-list").await;
+    // Dark indeed (#161b22), not the light colours under a dark name: axe
+    // below must judge the dark palette.
+    let card = root.find(Locator::Css(".hl-card")).await.unwrap();
+    assert_eq!(
+        browser.computed_style(&card, "background-color").await,
+        "rgb(22, 27, 34)"
+    );
     browser.assert_accessible("list, dark theme").await;
     browser.screenshot("a11y-dark").await;
 
@@ -196,12 +204,7 @@ async fn phone_only_sources_show_a_qr_code_and_the_link() {
 #[tokio::test]
 async fn at_320_pixels_nothing_overflows() {
     let page = page_with("/narrow.html", "").await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .set_window_size(320, 800)
-        .await
-        .expect("narrow window");
+    let browser = Browser::start_narrow(320).await;
     browser.client.goto(&page).await.expect("open host page");
     let root = browser.widget(0).await;
     wait_for_test_id(&root, "source-list").await;

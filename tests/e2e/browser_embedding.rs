@@ -1,18 +1,23 @@
 //! What a host page gets: the JS API, DOM events, session renewal without a
-//! remount, refresh(), and theming.
+//! remount, refresh(), and theming; and the disconnect dialog's two choices
+//! (keep the shared data, or have it deleted), by keyboard and by click.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use fantoccini::Locator;
 use healthlink_edge::signing::{Signer, TokenKind};
-use healthlink_tests::browser::{Browser, UI_TIMEOUT, by_test_id};
-use healthlink_tests::edge::{Answer, Edge, backend, session_for};
+use healthlink_tests::browser::{Browser, UI_TIMEOUT, by_test_id, wait_for_notice};
+use healthlink_tests::edge::{Answer, Edge, backend, mint_session, session_for};
 use healthlink_tests::host::serve_page;
 use healthlink_tests::wait::eventually;
 use healthlink_tests::{env, unique};
+use healthlink_widget::i18n::Locale;
+
+use crate::aggregator_support::{audit, row};
 
 /// A host page that mounts the widget with `Healthlink.mount` and records
-/// every event `onEvent` receives as "type source result status".
+/// every event `onEvent` receives as "type source result status", with
+/// `delete_data` after it where the event has one (disconnects).
 fn api_page(path: &str, session: &str, theme: &str) -> String {
     let edge = env().edge_url.as_str();
     serve_page(
@@ -24,7 +29,8 @@ import {{ Healthlink }} from "{edge}/healthlink.js";
 window.hlEvents = [];
 window.hlHandle = Healthlink.mount(document.getElementById("slot"), {{
   session: "{session}", edge: "{edge}", theme: "{theme}",
-  onEvent: (e) => window.hlEvents.push([e.type, e.detail.source, e.detail.result, e.detail.status].join(" ")),
+  onEvent: (e) => window.hlEvents.push([e.type, e.detail.source, e.detail.result, e.detail.status,
+    e.detail.delete_data].filter((part) => part !== undefined).join(" ")),
 }});
 </script></head>
 <body style="background:#0d1117;margin:24px"><div id="slot"></div></body></html>"#
@@ -85,6 +91,13 @@ async fn wait_for_status(browser: &Browser, source: &str, expected: &str) {
     .await;
 }
 
+/// Opens the host `page` and connects `source` there (popup, Allow).
+async fn open_connected(browser: &Browser, page: &str, source: &str) {
+    browser.client.goto(page).await.expect("open host page");
+    popup_allow(browser, source).await;
+    wait_for_status(browser, source, "connected").await;
+}
+
 /// Clicks a row's action, then Allow in the sandbox's consent popup.
 async fn popup_allow(browser: &Browser, source: &str) {
     let main = browser.client.window().await.unwrap();
@@ -120,14 +133,25 @@ async fn the_js_api_reports_events_and_refreshes_on_demand() {
     wait_for_status(&browser, "oura", "connected").await;
     browser.screenshot("api-dark-theme").await;
 
+    // "Stop sharing": the host keeps what Oura shared.
     click(&browser, "[data-source=oura] [data-testid=source-action]").await;
+    wait_for_focus(&browser, "confirm-cancel").await;
+    browser.screenshot("api-dark-confirm-dialog").await;
     browser.confirm_disconnect().await;
     wait_for_event(
         &browser,
-        "healthlink:disconnect oura disconnected disconnected",
+        "healthlink:disconnect oura disconnected disconnected false",
     )
     .await;
     wait_for_status(&browser, "oura", "disconnected").await;
+    wait_for_notice(&browser, "Oura is disconnected.").await;
+    assert_eq!(
+        audit(Edge::Sandbox, &user).await,
+        [
+            row("connect", "connected", "user"),
+            row("disconnect", "disconnected", "user"),
+        ]
+    );
 
     // Disconnected from the host's backend, behind the widget's back:
     // refresh() shows it.
@@ -225,23 +249,35 @@ async fn focused(browser: &Browser) -> String {
     value.as_str().unwrap_or_default().trim().to_owned()
 }
 
-async fn press(browser: &Browser, key: &str) {
+/// Presses `keys` together (e.g. Shift and Tab), then lets go in reverse.
+async fn press(browser: &Browser, keys: &str) {
     use fantoccini::actions::{InputSource, KeyAction, KeyActions};
-    let keys = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down {
-            value: key.chars().next().unwrap(),
-        })
-        .then(KeyAction::Up {
-            value: key.chars().next().unwrap(),
-        });
+    let mut actions = KeyActions::new("keyboard".into());
+    for value in keys.chars() {
+        actions = actions.then(KeyAction::Down { value });
+    }
+    for value in keys.chars().rev() {
+        actions = actions.then(KeyAction::Up { value });
+    }
     browser
         .client
-        .perform_actions(keys)
+        .perform_actions(actions)
         .await
-        .expect("press a key");
+        .expect("press keys");
+}
+
+async fn wait_for_focus(browser: &Browser, expected: &str) {
+    eventually(&format!("focus on {expected}"), UI_TIMEOUT, || async {
+        match focused(browser).await {
+            focus if focus == expected => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
 }
 
 const TAB: &str = "\u{E004}";
+const SHIFT_TAB: &str = "\u{E008}\u{E004}";
 const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
 
@@ -251,9 +287,7 @@ async fn disconnect_asks_first_in_a_real_modal_usable_by_keyboard_alone() {
     let session = session_for(&user).await;
     let page = api_page("/keyboard.html", &session, "light");
     let browser = Browser::start().await;
-    browser.client.goto(&page).await.expect("open host page");
-    popup_allow(&browser, "polar").await;
-    wait_for_status(&browser, "polar", "connected").await;
+    open_connected(&browser, &page, "polar").await;
 
     // Focus the row's Disconnect button from the keyboard and press Enter.
     browser
@@ -267,14 +301,9 @@ async fn disconnect_asks_first_in_a_real_modal_usable_by_keyboard_alone() {
         .unwrap();
     assert_eq!(focused(&browser).await, "source-action polar");
     press(&browser, ENTER).await;
-    // Focus moved into the dialog (Cancel first: the safe choice).
-    eventually("focus in the dialog", UI_TIMEOUT, || async {
-        match focused(&browser).await.as_str() {
-            "confirm-cancel" => Ok(()),
-            other => Err(other.to_owned()),
-        }
-    })
-    .await;
+    // Focus moved into the dialog, onto Cancel: the choice that changes
+    // nothing, though it comes last.
+    wait_for_focus(&browser, "confirm-cancel").await;
     let root = browser.widget(0).await;
     let text = by_test_id(&root, "confirm-dialog")
         .await
@@ -282,50 +311,161 @@ async fn disconnect_asks_first_in_a_real_modal_usable_by_keyboard_alone() {
         .text()
         .await
         .unwrap();
-    assert!(
-        text.contains("stop coming") && text.contains("already shared stays"),
-        "{text}"
-    );
+    for expected in [
+        "Stop sharing",
+        "Polar stops sending new data. What was already shared stays with this service.",
+        "Stop sharing and delete my data",
+        "Polar stops sending new data, and the data already shared is deleted.",
+        "Cancel",
+    ] {
+        assert!(text.contains(expected), "{expected:?} is not in {text:?}");
+    }
     browser.screenshot("confirm-dialog").await;
-    // Tab stays inside the dialog: Cancel → Disconnect → Cancel.
-    press(&browser, TAB).await;
+    browser
+        .assert_accessible("disconnect dialog, keyboard")
+        .await;
+    // Both ways round through the dialog, in reading order, and never out
+    // to the rows behind it.
+    press(&browser, SHIFT_TAB).await;
+    assert_eq!(focused(&browser).await, "confirm-delete");
+    press(&browser, SHIFT_TAB).await;
     assert_eq!(focused(&browser).await, "confirm-disconnect");
+    press(&browser, TAB).await;
+    assert_eq!(focused(&browser).await, "confirm-delete");
+    press(&browser, TAB).await;
+    assert_eq!(focused(&browser).await, "confirm-cancel");
     press(&browser, TAB).await;
     let wrapped = focused(&browser).await;
     assert!(
-        wrapped == "confirm-cancel" || !wrapped.starts_with("source-action"),
+        wrapped == "confirm-disconnect" || !wrapped.starts_with("source-action"),
         "focus left the dialog: {wrapped}"
     );
 
     // Escape closes it, nothing changes, focus is back on the button.
     press(&browser, ESCAPE).await;
-    eventually("focus back on the row", UI_TIMEOUT, || async {
-        match focused(&browser).await.as_str() {
-            "source-action polar" => Ok(()),
-            other => Err(other.to_owned()),
-        }
-    })
-    .await;
+    wait_for_focus(&browser, "source-action polar").await;
     assert_eq!(
         status_of(&browser, "polar").await.as_deref(),
         Some("connected")
     );
 
-    // Enter, Tab to "Disconnect Polar", Enter: disconnected.
+    // Enter, Shift+Tab to "Stop sharing and delete my data", Enter: Polar
+    // is disconnected and the host is told to delete what it shared.
     press(&browser, ENTER).await;
-    eventually("focus in the dialog again", UI_TIMEOUT, || async {
-        match focused(&browser).await.as_str() {
-            "confirm-cancel" => Ok(()),
-            other => Err(other.to_owned()),
-        }
-    })
-    .await;
-    press(&browser, TAB).await;
+    wait_for_focus(&browser, "confirm-cancel").await;
+    press(&browser, SHIFT_TAB).await;
+    assert_eq!(focused(&browser).await, "confirm-delete");
     press(&browser, ENTER).await;
-    wait_for_status(&browser, "polar", "disconnected").await;
-    wait_for_event(
+    expect_deleted(
         &browser,
-        "healthlink:disconnect polar disconnected disconnected",
+        &user,
+        "polar",
+        "disconnected",
+        "Polar is disconnected. Its shared data will be deleted.",
+    )
+    .await;
+    wait_for_focus(&browser, "source-action polar").await;
+    browser.close().await;
+}
+
+/// Opens `source`'s dialog by click and waits for it (focus on Cancel).
+async fn open_dialog(browser: &Browser, source: &str) {
+    click(
+        browser,
+        &format!("[data-source={source}] [data-testid=source-action]"),
+    )
+    .await;
+    wait_for_focus(browser, "confirm-cancel").await;
+}
+
+/// Asserts that every line of the open dialog fits: long labels wrap
+/// inside their buttons, and nothing runs out of the dialog or the window.
+async fn assert_dialog_fits(browser: &Browser) {
+    let overflow = browser
+        .client
+        .execute(
+            "const dialog = document.querySelector('healthlink-connect').shadowRoot \
+               .querySelector('[data-testid=confirm-dialog]');\
+             const box = dialog.getBoundingClientRect();\
+             return [...dialog.querySelectorAll('button, p, h3')].filter((element) => {\
+               const r = element.getBoundingClientRect();\
+               return element.scrollWidth > element.clientWidth || r.left < box.left \
+                 || r.right > box.right || box.right > window.innerWidth;\
+             }).map((element) => element.dataset.testid || element.localName);",
+            vec![],
+        )
+        .await
+        .expect("measure the dialog");
+    assert_eq!(overflow, serde_json::json!([]), "overflowing in the dialog");
+}
+
+/// After "Stop sharing and delete my data" on `user`'s `source`: the row
+/// shows `status` (`disconnected`, or `pending` while the aggregator is
+/// still revoking), the host page heard `delete_data: true`, the live
+/// region says `notice`, and the audit trail records a `delete`.
+async fn expect_deleted(browser: &Browser, user: &str, source: &str, status: &str, notice: &str) {
+    wait_for_status(browser, source, status).await;
+    wait_for_event(
+        browser,
+        &format!("healthlink:disconnect {source} {status} {status} true"),
+    )
+    .await;
+    wait_for_notice(browser, notice).await;
+    assert_eq!(
+        audit(Edge::Sandbox, user).await,
+        [
+            row("connect", "connected", "user"),
+            row("delete", status, "user"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn stop_sharing_and_delete_by_click_on_a_narrow_page() {
+    let user = unique("delete-click");
+    let session = session_for(&user).await;
+    let page = api_page("/delete.html", &session, "light");
+    let browser = Browser::start_narrow(320).await;
+    open_connected(&browser, &page, "oura").await;
+
+    open_dialog(&browser, "oura").await;
+    assert_dialog_fits(&browser).await;
+    browser.screenshot("confirm-dialog-320").await;
+    browser
+        .assert_accessible("disconnect dialog at 320 px")
+        .await;
+    click(&browser, "[data-testid=confirm-cancel]").await;
+    wait_for_focus(&browser, "source-action oura").await;
+
+    open_dialog(&browser, "oura").await;
+    click(&browser, "[data-testid=confirm-delete]").await;
+    expect_deleted(
+        &browser,
+        &user,
+        "oura",
+        "disconnected",
+        "Oura is disconnected. Its shared data will be deleted.",
+    )
+    .await;
+
+    // A revoke the aggregator has still to finish (the sandbox's
+    // `fault-pending` users): the delete is on its way, and says so. In
+    // French, whose label is the longest.
+    let user = unique("fault-pending-delete");
+    let session = mint_session(serde_json::json!({ "user_id": user, "locale": "fr" })).await;
+    let page = api_page("/delete-pending.html", &session, "light");
+    open_connected(&browser, &page, "garmin").await;
+    open_dialog(&browser, "garmin").await;
+    assert_dialog_fits(&browser).await;
+    browser.screenshot("confirm-dialog-320-fr").await;
+    click(&browser, "[data-testid=confirm-delete]").await;
+    let fr = Locale::Fr.catalog();
+    expect_deleted(
+        &browser,
+        &user,
+        "garmin",
+        "pending",
+        &fr.fill(fr.notice_delete_pending, "Garmin"),
     )
     .await;
     browser.close().await;

@@ -28,6 +28,18 @@ impl Browser {
         Self::start_speaking(None).await
     }
 
+    /// A browser with a window `width` pixels wide (and 800 high): a
+    /// narrow phone's layout.
+    pub async fn start_narrow(width: u32) -> Self {
+        let browser = Self::start().await;
+        browser
+            .client
+            .set_window_size(width, 800)
+            .await
+            .expect("narrow window");
+        browser
+    }
+
     /// A browser whose user prefers `language` (`navigator.languages`),
     /// e.g. `de-DE`; `None` keeps Chromium's default (English).
     pub async fn start_speaking(language: Option<&str>) -> Self {

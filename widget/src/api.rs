@@ -5,6 +5,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use healthlink_shared::{ConnectionStatus, ConnectionsResponse, Flow};
 use wasm_bindgen::JsValue;
 
+use crate::model::ending::Ending;
 use crate::model::{LoadError, WidgetConfig};
 use crate::wire;
 
@@ -36,12 +37,20 @@ pub async fn connect(
     read(request.send().await, wire::connect_url).await
 }
 
+/// Ends `source`'s connection the way the user chose. Both routes revoke
+/// and answer alike (`DisconnectResponse`); `delete` is also recorded as a
+/// delete in the audit trail.
 pub async fn disconnect(
     config: &WidgetConfig,
     source: &str,
+    ending: Ending,
 ) -> Result<ConnectionStatus, LoadError> {
+    let route = match ending {
+        Ending::Disconnect => "disconnect",
+        Ending::Delete => "delete",
+    };
     let request = authorized(
-        Request::post(&config.url(&format!("/v1/connections/{source}/disconnect"))),
+        Request::post(&config.url(&format!("/v1/connections/{source}/{route}"))),
         config,
     );
     read(request.send().await, wire::disconnect_status).await

@@ -123,7 +123,7 @@ pub fn popup_message(data: &JsValue) -> Option<PopupMessage> {
 }
 
 /// The `detail` of a host event: `{source, result, status}`, plus `code`
-/// and `message` for errors.
+/// and `message` for errors and `delete_data` for disconnects.
 pub fn event_detail(event: &HostEvent) -> JsValue {
     let detail = Object::new();
     let optional = |value: Option<&str>| value.map_or(JsValue::NULL, JsValue::from_str);
@@ -139,6 +139,9 @@ pub fn event_detail(event: &HostEvent) -> JsValue {
     }
     if let Some(message) = &event.message {
         set(&detail, "message", &JsValue::from_str(message));
+    }
+    if let Some(delete_data) = event.delete_data {
+        set(&detail, "delete_data", &JsValue::from_bool(delete_data));
     }
     detail.into()
 }

@@ -16,13 +16,14 @@ use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
 use crate::controls::Controls;
 use crate::i18n::Locale;
+use crate::model::ending::Ending;
 use crate::model::links::navigable_connect_url;
 use crate::model::outcome::{confirm_outcome, settled_connections, take_result_params};
 use crate::model::popup::{PopupEnd, PopupFlow, PopupMessage};
 use crate::model::recheck::Recheck;
 use crate::model::{
     HostEvent, LoadError, LoadState, Notice, RowAction, Tone, WidgetConfig, apply_status,
-    disconnect_notice, failure_notice, popup_closed_notice, row_action,
+    failure_notice, popup_closed_notice, row_action,
 };
 use crate::wire;
 
@@ -347,7 +348,8 @@ pub fn App(
 
     // Optimistic: the row says "Disconnecting…" from the click on; the
     // edge's answer replaces that, and a failure puts the row back as it was.
-    let start_disconnect = move |source: SourceConnection| {
+    // `ending` is the user's choice: keep the shared data or have it deleted.
+    let start_disconnect = move |source: SourceConnection, ending: Ending| {
         let config = config.get_untracked();
         busy.set(Some(Busy {
             source: source.id.clone(),
@@ -355,7 +357,7 @@ pub fn App(
         }));
         notice.set(None);
         spawn_local(async move {
-            match api::disconnect(&config, &source.id).await {
+            match api::disconnect(&config, &source.id, ending).await {
                 Ok(status) => {
                     state.update(|state| {
                         if let LoadState::Loaded(list) = state {
@@ -364,8 +366,8 @@ pub fn App(
                     });
                     busy.set(None);
                     let t = locale.get_untracked().catalog();
-                    notice.set(Some(disconnect_notice(&source.name, status, t)));
-                    emit(HostEvent::disconnect(&source.id, status));
+                    notice.set(Some(ending.notice(&source.name, status, t)));
+                    emit(HostEvent::disconnect(&source.id, status, ending));
                     load();
                 }
                 Err(error) => {
@@ -376,17 +378,18 @@ pub fn App(
         });
     };
 
-    // Disconnecting asks first; the answer comes back here.
+    // Disconnecting asks first; the answer (a choice, or `None` for Cancel)
+    // comes back here.
     let (asking, set_asking) = signal(None::<SourceConnection>);
-    let on_answer = Callback::new(move |confirmed: bool| {
+    let on_answer = Callback::new(move |chosen: Option<Ending>| {
         let Some(source) = asking.get_untracked() else {
             return;
         };
         set_asking.set(None);
         // Focus back to the row's button, as modal dialogs must.
         host.with_value(|host| browser::focus_action(host, &source.id));
-        if confirmed {
-            start_disconnect(source);
+        if let Some(ending) = chosen {
+            start_disconnect(source, ending);
         }
     });
     // Phone-only sources: the QR code and the link, in a dialog.

@@ -61,12 +61,23 @@ catalog! {
     notice_disconnect_failed,
     notice_popup_closed,
     notice_disconnect_pending,
+    /// After "Stop sharing and delete my data", answered `disconnected`.
+    notice_deleted,
+    /// After "Stop sharing and delete my data", answered `pending`.
+    notice_delete_pending,
     /// After a connect flow, while the aggregator has still to confirm it.
     notice_connect_finishing,
 
     confirm_title,
-    /// What disconnecting means, said before the user confirms.
+    /// Above the two choices: that the user decides about the shared data.
     confirm_text,
+    /// The choice that keeps the data already shared, and what it does.
+    stop_sharing,
+    stop_sharing_text,
+    /// The choice that also deletes the data already shared, and what it
+    /// does.
+    stop_sharing_and_delete,
+    stop_sharing_and_delete_text,
     cancel,
 
     phone_title,

@@ -40,12 +40,20 @@ pub const CATALOG: Catalog = Catalog {
     notice_popup_closed: "Das Fenster von {name} wurde vor dem Abschluss geschlossen. Es wurde \
                           nichts geändert.",
     notice_disconnect_pending: "{name} wird getrennt. Das kann eine Weile dauern.",
+    notice_deleted: "{name} ist nicht mehr verbunden. Die geteilten Daten werden gelöscht.",
+    notice_delete_pending: "{name} wird getrennt, und die geteilten Daten werden gelöscht. Das \
+                            kann eine Weile dauern.",
     notice_connect_finishing: "{name} wird verbunden. Das kann eine Weile dauern.",
 
     confirm_title: "{name} trennen?",
-    confirm_text: "Neue Daten von {name} werden nicht mehr an diesen Dienst übertragen. Bereits \
-                   geteilte Daten bleiben, wo sie sind. Sie können {name} jederzeit wieder \
-                   verbinden.",
+    confirm_text: "Wählen Sie, was mit den bereits geteilten Daten geschieht. Sie können \
+                   {name} jederzeit wieder verbinden.",
+    stop_sharing: "Teilen beenden",
+    stop_sharing_text: "{name} sendet keine neuen Daten mehr. Bereits geteilte Daten bleiben \
+                        bei diesem Dienst.",
+    stop_sharing_and_delete: "Teilen beenden und meine Daten löschen",
+    stop_sharing_and_delete_text: "{name} sendet keine neuen Daten mehr, und die bereits \
+                                   geteilten Daten werden gelöscht.",
     cancel: "Abbrechen",
 
     phone_title: "{name} auf dem Smartphone verbinden",

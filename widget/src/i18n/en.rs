@@ -36,11 +36,20 @@ pub const CATALOG: Catalog = Catalog {
     notice_disconnect_failed: "Disconnecting {name} did not work. {name} is still connected.",
     notice_popup_closed: "The {name} window was closed before finishing. Nothing changed.",
     notice_disconnect_pending: "{name} is being disconnected. This can take a while.",
+    notice_deleted: "{name} is disconnected. Its shared data will be deleted.",
+    notice_delete_pending: "{name} is being disconnected, and its shared data will be deleted. \
+                            This can take a while.",
     notice_connect_finishing: "{name} is being connected. This can take a while.",
 
     confirm_title: "Disconnect {name}?",
-    confirm_text: "New data from {name} will stop coming to this service. Data already shared \
-                   stays where it is. You can connect {name} again at any time.",
+    confirm_text: "Choose what happens to the data already shared. You can connect {name} \
+                   again at any time.",
+    stop_sharing: "Stop sharing",
+    stop_sharing_text: "{name} stops sending new data. What was already shared stays with \
+                        this service.",
+    stop_sharing_and_delete: "Stop sharing and delete my data",
+    stop_sharing_and_delete_text: "{name} stops sending new data, and the data already shared \
+                                   is deleted.",
     cancel: "Cancel",
 
     phone_title: "Connect {name} on your phone",

@@ -37,12 +37,20 @@ pub const CATALOG: Catalog = Catalog {
     notice_popup_closed: "La ventana de {name} se cerró antes de terminar. No se hizo ningún \
                           cambio.",
     notice_disconnect_pending: "Se está desconectando {name}. Esto puede tardar un poco.",
+    notice_deleted: "{name} está desconectado. Se eliminarán los datos que compartió.",
+    notice_delete_pending: "Se está desconectando {name} y se eliminarán los datos que \
+                            compartió. Esto puede tardar un poco.",
     notice_connect_finishing: "Se está conectando {name}. Esto puede tardar un poco.",
 
     confirm_title: "¿Desconectar {name}?",
-    confirm_text: "Los nuevos datos de {name} dejarán de llegar a este servicio. Los datos ya \
-                   compartidos se quedan donde están. Puedes volver a conectar {name} cuando \
-                   quieras.",
+    confirm_text: "Elige qué pasa con los datos ya compartidos. Puedes volver a conectar \
+                   {name} cuando quieras.",
+    stop_sharing: "Dejar de compartir",
+    stop_sharing_text: "{name} deja de enviar datos nuevos. Lo que ya compartió se queda en \
+                        este servicio.",
+    stop_sharing_and_delete: "Dejar de compartir y eliminar mis datos",
+    stop_sharing_and_delete_text: "{name} deja de enviar datos nuevos y se eliminan los datos \
+                                   que ya compartió.",
     cancel: "Cancelar",
 
     phone_title: "Conectar {name} en tu teléfono",

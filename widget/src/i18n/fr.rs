@@ -38,12 +38,20 @@ pub const CATALOG: Catalog = Catalog {
     notice_popup_closed: "La fenêtre {name} a été fermée avant la fin. Aucune modification n'a \
                           été effectuée.",
     notice_disconnect_pending: "Déconnexion de {name} en cours. Cela peut prendre un moment.",
+    notice_deleted: "{name} est déconnecté. Les données partagées seront supprimées.",
+    notice_delete_pending: "Déconnexion de {name} en cours. Cela peut prendre un moment. Les \
+                            données partagées seront supprimées.",
     notice_connect_finishing: "Connexion de {name} en cours. Cela peut prendre un moment.",
 
     confirm_title: "Déconnecter {name} ?",
-    confirm_text: "Les nouvelles données de {name} ne seront plus transmises à ce service. Les \
-                   données déjà partagées restent où elles sont. Vous pouvez reconnecter {name} \
-                   à tout moment.",
+    confirm_text: "Choisissez ce que deviennent les données déjà partagées. Vous pouvez \
+                   reconnecter {name} à tout moment.",
+    stop_sharing: "Arrêter le partage",
+    stop_sharing_text: "{name} n'envoie plus de nouvelles données. Les données déjà \
+                        partagées sont conservées par ce service.",
+    stop_sharing_and_delete: "Arrêter le partage et supprimer mes données",
+    stop_sharing_and_delete_text: "{name} n'envoie plus de nouvelles données, et les données \
+                                   déjà partagées sont supprimées.",
     cancel: "Annuler",
 
     phone_title: "Connecter {name} sur votre téléphone",

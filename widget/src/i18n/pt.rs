@@ -36,12 +36,20 @@ pub const CATALOG: Catalog = Catalog {
     notice_disconnect_failed: "Não foi possível desconectar {name}. {name} continua conectado.",
     notice_popup_closed: "A janela de {name} foi fechada antes de terminar. Nada foi alterado.",
     notice_disconnect_pending: "{name} está sendo desconectado. Isso pode levar algum tempo.",
+    notice_deleted: "{name} foi desconectado. Os dados compartilhados serão excluídos.",
+    notice_delete_pending: "{name} está sendo desconectado, e os dados compartilhados serão \
+                            excluídos. Isso pode levar algum tempo.",
     notice_connect_finishing: "{name} está sendo conectado. Isso pode levar algum tempo.",
 
     confirm_title: "Desconectar {name}?",
-    confirm_text: "Novos dados de {name} deixarão de chegar a este serviço. Os dados já \
-                   compartilhados continuam onde estão. Você pode conectar {name} de novo quando \
-                   quiser.",
+    confirm_text: "Escolha o que acontece com os dados já compartilhados. Você pode conectar \
+                   {name} de novo quando quiser.",
+    stop_sharing: "Parar de compartilhar",
+    stop_sharing_text: "{name} para de enviar dados novos. O que já foi compartilhado continua \
+                        com este serviço.",
+    stop_sharing_and_delete: "Parar de compartilhar e excluir meus dados",
+    stop_sharing_and_delete_text: "{name} para de enviar dados novos, e os dados já \
+                                   compartilhados são excluídos.",
     cancel: "Cancelar",
 
     phone_title: "Conectar {name} no celular",

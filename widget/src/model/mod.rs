@@ -1,6 +1,7 @@
 //! Plain widget state and the words shown for it. No DOM, no Leptos: tested
 //! natively.
 
+pub mod ending;
 pub mod links;
 pub mod outcome;
 pub mod popup;
@@ -12,6 +13,7 @@ use healthlink_shared::{
 };
 
 use crate::i18n::Catalog;
+use ending::Ending;
 
 /// What the widget configuration says: where the edge is, who the user is,
 /// and how connect flows open.
@@ -270,17 +272,6 @@ pub fn popup_closed_notice(name: &str, t: &Catalog) -> Notice {
     }
 }
 
-/// The notice after a disconnect request was answered.
-pub fn disconnect_notice(name: &str, status: ConnectionStatus, t: &Catalog) -> Notice {
-    match status {
-        ConnectionStatus::Pending => Notice {
-            text: t.fill(t.notice_disconnect_pending, name),
-            tone: Tone::Neutral,
-        },
-        _ => outcome_notice(name, FlowAction::Disconnect, FlowResult::Disconnected, t),
-    }
-}
-
 /// The notice when a request about `name` failed: what went wrong and,
 /// for a disconnect, that nothing changed.
 pub fn failure_notice(name: &str, action: FlowAction, error: &LoadError, t: &Catalog) -> Notice {
@@ -312,6 +303,9 @@ pub struct HostEvent {
     pub code: Option<String>,
     /// For errors: the sentence the widget shows.
     pub message: Option<String>,
+    /// For disconnects: whether the user chose to have the data the source
+    /// shared deleted (the host holds it, so the host deletes it).
+    pub delete_data: Option<bool>,
 }
 
 impl HostEvent {
@@ -323,6 +317,7 @@ impl HostEvent {
             status: None,
             code: None,
             message: None,
+            delete_data: None,
         }
     }
 
@@ -340,8 +335,9 @@ impl HostEvent {
         }
     }
 
-    /// A disconnect was accepted; `status` is `disconnected` or `pending`.
-    pub fn disconnect(source: &str, status: ConnectionStatus) -> Self {
+    /// A disconnect or delete (`ending`) was accepted; `status` is
+    /// `disconnected` or `pending`.
+    pub fn disconnect(source: &str, status: ConnectionStatus, ending: Ending) -> Self {
         let result = if status == ConnectionStatus::Pending {
             "pending"
         } else {
@@ -349,6 +345,7 @@ impl HostEvent {
         };
         Self {
             status: Some(status),
+            delete_data: Some(ending.deletes_data()),
             ..Self::new("disconnect", Some(source), result)
         }
     }
@@ -426,7 +423,7 @@ mod tests {
             Some(ConnectionStatus::Expired)
         );
         assert_eq!(
-            HostEvent::disconnect("garmin", ConnectionStatus::Pending).result,
+            HostEvent::disconnect("garmin", ConnectionStatus::Pending, Ending::Disconnect).result,
             "pending"
         );
         assert_eq!(HostEvent::exit("strava").name(), "healthlink:exit");
@@ -692,11 +689,6 @@ mod tests {
             popup_closed_notice("Oura", en())
                 .text
                 .contains("Nothing changed")
-        );
-        assert!(
-            disconnect_notice("Oura", ConnectionStatus::Pending, en())
-                .text
-                .contains("can take a while")
         );
         let failed = failure_notice(
             "Oura",
