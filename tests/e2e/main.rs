@@ -24,6 +24,7 @@ mod http_security;
 mod http_sessions;
 mod load;
 mod misconfigured;
+mod receiver;
 mod rook;
 mod schemathesis;
 mod thryve;

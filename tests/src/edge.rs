@@ -40,8 +40,8 @@ pub fn client() -> reqwest::Client {
         .expect("http client")
 }
 
-/// The edges of a test run: one per aggregator, same secrets, same allowed
-/// origins and return URLs.
+/// The edges of a test run: one per aggregator, same keys, same allowed
+/// origins and return URLs; each signs its events with its own secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Edge {
     Sandbox,
@@ -69,6 +69,16 @@ impl Edge {
 
     pub fn url(self, path: &str) -> String {
         format!("{}{path}", self.base())
+    }
+
+    /// The edge's name in the run: its hook on the events receiver
+    /// (`/hook/{name}`), as `cargo xtask test` configured it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+            Self::Thryve => "thryve",
+            Self::Rook => "rook",
+        }
     }
 
     /// `Authorization: Bearer <api key>` requests to the backend API.

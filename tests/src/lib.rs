@@ -1,6 +1,7 @@
 //! Support code for the black-box suite: where the running edge is, a host
-//! page server on another origin, a browser driven through chromedriver, and
-//! a helper for waiting on asynchronous UI.
+//! page server on another origin, a browser driven through chromedriver, the
+//! receiver of the edges' events, and a helper for waiting on asynchronous
+//! UI.
 
 pub mod browser;
 pub mod edge;
@@ -8,6 +9,7 @@ pub mod emulators;
 pub mod host;
 pub mod load;
 pub mod proxy;
+pub mod receiver;
 pub mod wait;
 
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! After a run: no secret and no token in anything the edges sent (the
-//! recorders' copies) or logged. Session tokens are the one thing an edge
+//! recorders' copies of their answers, the receiver's of the events they
+//! pushed) or logged. Session tokens are the one thing an edge
 //! does send on purpose, once, to the backend that asked for it.
 
 use std::path::Path;

@@ -7,6 +7,7 @@ mod dev;
 mod fuzz;
 mod leak_scan;
 mod process;
+mod receiver;
 mod recorder;
 mod schemathesis;
 mod secrets;

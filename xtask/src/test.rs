@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::process::exec;
+use crate::receiver::Receiver;
 use crate::recorder::Recorder;
 use crate::tools::{CHROMEDRIVER, CHROMIUM_BINARY, Toolchain, ensure_chromium};
 use crate::wrangler::{Wrangler, WranglerOptions, free_port};
@@ -84,9 +85,17 @@ struct EdgeSetup {
     env_file: PathBuf,
 }
 
-/// Starts one `wrangler dev` per aggregator (sandbox, and Thryve and ROOK
-/// pointed at the suite's emulators) on free ports, runs the black-box
-/// suite against them and always stops them again.
+/// Retry delays of the edges' event deliveries in a test run: short, so a
+/// test sees every attempt and the edge giving up within seconds.
+const EVENTS_TEST_SCHEDULE_MS: &str = "100,200,400,800,1600,3200";
+/// Per delivery attempt; short, so a receiver that never answers costs a
+/// test 1.5 s per attempt rather than the 15 s default.
+const EVENTS_TIMEOUT_MS: &str = "1500";
+
+/// Starts the events receiver, then one `wrangler dev` per aggregator
+/// (sandbox, and Thryve and ROOK pointed at the suite's emulators) on free
+/// ports delivering events to it, runs the black-box suite against them and
+/// always stops them all again.
 pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> Result {
     let artifacts = root().join("target").join("e2e");
     std::fs::create_dir_all(&artifacts).map_err(|e| format!("creating {artifacts:?}: {e}"))?;
@@ -112,6 +121,12 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
     }
     let env_file = artifacts.join("test.env");
     let secrets = secrets::write_test_env(&env_file)?;
+    // Each events edge has its own signing secrets, so each its own file.
+    let edge_env_file = |edge: &str| -> Result<PathBuf> {
+        let path = artifacts.join(format!("test-{edge}.env"));
+        secrets.write_edge_env(&path, edge)?;
+        Ok(path)
+    };
     // Thryve chosen, but only one of its secrets given.
     let partial_env_file = artifacts.join("test-misconfigured.env");
     std::fs::write(
@@ -154,12 +169,30 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
             ),
         ]
     };
+    // Up before the edges, which may deliver from their first request on.
+    step("Starting the events receiver (Standard Webhooks, verified with npm standardwebhooks)");
+    let mut receiver = Receiver::start(toolchain, &secrets, &artifacts)?;
+    eprintln!("    listening on {}", receiver.url());
+    let events = |edge: &str| {
+        vec![
+            ("HEALTHLINK_EVENTS_URL".to_owned(), receiver.hook_url(edge)),
+            (
+                "HEALTHLINK_EVENTS_TEST_SCHEDULE_MS".to_owned(),
+                EVENTS_TEST_SCHEDULE_MS.to_owned(),
+            ),
+            (
+                "HEALTHLINK_EVENTS_TIMEOUT_MS".to_owned(),
+                EVENTS_TIMEOUT_MS.to_owned(),
+            ),
+        ]
+    };
     let setups = [
         EdgeSetup {
             name: "sandbox",
             // The development edge: the sandbox with its demo page.
             vars: [
                 common("sandbox"),
+                events("sandbox"),
                 vec![
                     ("HEALTHLINK_DEMO".to_owned(), "true".to_owned()),
                     // The mixed load makes hundreds of attempts a minute per
@@ -171,7 +204,7 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
                 ],
             ]
             .concat(),
-            env_file: env_file.clone(),
+            env_file: edge_env_file("sandbox")?,
         },
         EdgeSetup {
             name: "misconfigured",
@@ -182,6 +215,7 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
             name: "thryve",
             vars: [
                 common("thryve"),
+                events("thryve"),
                 vec![
                     (
                         "THRYVE_API_BASE".to_owned(),
@@ -194,12 +228,13 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
                 ],
             ]
             .concat(),
-            env_file: env_file.clone(),
+            env_file: edge_env_file("thryve")?,
         },
         EdgeSetup {
             name: "rook",
             vars: [
                 common("rook"),
+                events("rook"),
                 vec![
                     (
                         "ROOK_API_BASE".to_owned(),
@@ -215,7 +250,7 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
                 ],
             ]
             .concat(),
-            env_file: env_file.clone(),
+            env_file: edge_env_file("rook")?,
         },
     ];
     let mut edges = Vec::new();
@@ -328,6 +363,11 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
         .env("HEALTHLINK_API_KEY", &secrets.api_key)
         .env("HEALTHLINK_SIGNING_KEY", &secrets.signing_key)
         .env("HEALTHLINK_TEST_ENV_FILE", &env_file)
+        .env("HEALTHLINK_RECEIVER_URL", receiver.url())
+        .env(
+            "HEALTHLINK_RECEIVER_SELFTEST_SECRETS",
+            receiver.self_test_secrets.join(","),
+        )
         .env("HEALTHLINK_ARTIFACTS", &artifacts)
         .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)
         .env("HEALTHLINK_CHROMEDRIVER", CHROMEDRIVER)
@@ -355,12 +395,17 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
         wrangler.stop();
         tails.push_str(&wrangler.log_tail());
     }
+    // After the edges, so a delivery still in flight is received.
+    receiver.stop();
+    tails.push_str(&receiver.log_tail());
     result.map_err(|error| format!("{error}{tails}"))?;
 
     let logs: Vec<&Path> = edges.iter().map(|(_, _, log, _)| log.as_path()).collect();
+    // What the edges answered, and what they pushed to the host backend.
     let records: Vec<&Path> = edges
         .iter()
         .map(|(_, _, _, recorder)| recorder.path.as_path())
+        .chain([receiver.record.as_path()])
         .collect();
     leak_scan::check_run(&artifacts, &secrets, &logs, &records)?;
     eprintln!(

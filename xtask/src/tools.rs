@@ -156,7 +156,7 @@ fn ensure_npm_packages() -> Result {
         return Ok(());
     }
     step(
-        "Installing wrangler, Node 22, binaryen, esbuild and axe-core from npm (pinned in package.json)",
+        "Installing wrangler, Node 22, binaryen, esbuild, axe-core and standardwebhooks from npm (pinned in package.json)",
     );
     exec(
         Command::new("npm")

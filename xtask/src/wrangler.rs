@@ -104,23 +104,13 @@ impl Wrangler {
             .next()
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "wrangler exited early ({status}){}",
-                    self.log_tail()
-                ));
-            }
-            if let Some(status) = http_status(port, "/healthz").filter(|s| accepted.contains(s)) {
-                return Ok(status);
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Err(format!(
-            "wrangler was not ready after {timeout:?}{}",
-            self.log_tail()
-        ))
+        crate::process::wait_until_ready(
+            &mut self.child,
+            "wrangler",
+            self.log_file.as_deref(),
+            timeout,
+            || http_status(port, "/healthz").filter(|s| accepted.contains(s)),
+        )
     }
 
     pub fn wait(&mut self) -> Result {
@@ -133,13 +123,10 @@ impl Wrangler {
     }
 
     pub fn log_tail(&self) -> String {
-        let Some(path) = &self.log_file else {
-            return String::new();
-        };
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
-        format!("\n--- last lines of {} ---\n{tail}", path.display())
+        self.log_file
+            .as_deref()
+            .map(crate::process::log_tail)
+            .unwrap_or_default()
     }
 
     pub fn stop(&mut self) {
