@@ -125,7 +125,10 @@ async fn every_change_on_the_sandbox_reaches_the_host_in_order_and_verified() {
         .iter()
         .map(|event| event.data.as_ref().unwrap()["audit_id"].as_i64().unwrap())
         .collect();
-    assert!(audit_ids.windows(2).all(|pair| pair[0] < pair[1]), "{audit_ids:?}");
+    assert!(
+        audit_ids.windows(2).all(|pair| pair[0] < pair[1]),
+        "{audit_ids:?}"
+    );
     // Nothing secret or health-related in the payloads.
     for event in &seen {
         let data = event.data.as_ref().unwrap().as_object().unwrap();
@@ -270,10 +273,7 @@ async fn a_rotating_rook_edge_signs_with_both_secrets() {
     let session = edge.session_for(&user).await;
     assert_eq!(connect(edge, &session, "oura").await, "connected");
     let seen = events(edge, &user, 1).await;
-    assert_eq!(
-        summary(&seen),
-        [is("connection.connected", "oura", "user")]
-    );
+    assert_eq!(summary(&seen), [is("connection.connected", "oura", "user")]);
     // The receiver holds both secrets for ROOK and verified each one.
     assert!(seen[0].valid);
 }
@@ -342,7 +342,12 @@ async fn failures_are_retried_until_delivered_and_nothing_is_lost() {
         .wait_for(
             hook(edge),
             Some(&user),
-            |all| all.iter().filter(|d| d.id.as_ref() == Some(&oldest.id)).count() == 5,
+            |all| {
+                all.iter()
+                    .filter(|d| d.id.as_ref() == Some(&oldest.id))
+                    .count()
+                    == 5
+            },
             PATIENCE,
         )
         .await;
@@ -369,7 +374,9 @@ async fn a_410_disables_delivery_until_resumed_and_then_everything_arrives() {
     // Disabled, and /healthz says so.
     let mut health = serde_json::Value::Null;
     for _ in 0..100 {
-        health = Answer::send(client().get(edge.url("/healthz"))).await.json();
+        health = Answer::send(client().get(edge.url("/healthz")))
+            .await
+            .json();
         if health["events"]["status"] == "disabled" {
             break;
         }

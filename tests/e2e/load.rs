@@ -98,7 +98,7 @@ pub async fn mixed_load(concurrency: usize, duration: Duration) -> MixedLoad {
                 };
                 let outcome = if iteration % ACTION_EVERY == ACTION_EVERY - 1 {
                     // Every other ending is a delete.
-                    let ending = if (iteration / ACTION_EVERY / 2) % 2 == 0 {
+                    let ending = if (iteration / ACTION_EVERY / 2).is_multiple_of(2) {
                         "disconnect"
                     } else {
                         "delete"
@@ -173,7 +173,10 @@ pub async fn mixed_load(concurrency: usize, duration: Duration) -> MixedLoad {
             report.acknowledged_connects += worker.connects;
             report.acknowledged_disconnects += worker.disconnects;
             report.acknowledged_deletes += worker.deletes;
-            (worker.user.clone(), worker.connects + worker.disconnects + worker.deletes)
+            (
+                worker.user.clone(),
+                worker.connects + worker.disconnects + worker.deletes,
+            )
         };
         let (user, changes) = user;
         let mut changed_at = std::collections::HashMap::new();
@@ -221,10 +224,7 @@ fn percentile(sorted: &[f64], share: f64) -> f64 {
 
 /// The user's events at the host, each `webhook-id` once, when all
 /// `expected` have been answered 2xx (bounded wait).
-async fn delivered_events(
-    user: &str,
-    expected: u64,
-) -> Vec<healthlink_tests::receiver::Delivery> {
+async fn delivered_events(user: &str, expected: u64) -> Vec<healthlink_tests::receiver::Delivery> {
     use healthlink_tests::receiver::{Answered, Receiver};
     let all = Receiver::from_env()
         .wait_for(
@@ -374,15 +374,11 @@ async fn audit_trail(user: &str) -> Vec<(String, String, i64, i64)> {
             .expect("the audit trail");
         assert_eq!(response.status(), 200);
         let page: AuditPage = response.json().await.expect("an audit page");
-        rows.extend(
-            page.entries
-                .into_iter()
-                .map(|entry| {
-                    let at_ms = healthlink_edge::time::unix_ms_from_rfc3339(&entry.at)
-                        .expect("an RFC 3339 time");
-                    (entry.action, entry.result, entry.id, at_ms)
-                }),
-        );
+        rows.extend(page.entries.into_iter().map(|entry| {
+            let at_ms =
+                healthlink_edge::time::unix_ms_from_rfc3339(&entry.at).expect("an RFC 3339 time");
+            (entry.action, entry.result, entry.id, at_ms)
+        }));
         match page.next_before {
             Some(next) => before = Some(next),
             None => return rows,
@@ -410,7 +406,10 @@ pub fn assert_exactly_once(load: &MixedLoad) {
     assert!(load.acknowledged_deletes > 0, "{load:?}");
     assert_eq!(load.other_audit_rows, 0, "{load:?}");
     // Exactly one event per acknowledged change, every one delivered.
-    assert_eq!(load.connected_events, load.acknowledged_connects, "{load:?}");
+    assert_eq!(
+        load.connected_events, load.acknowledged_connects,
+        "{load:?}"
+    );
     assert_eq!(
         load.disconnected_events, load.acknowledged_disconnects,
         "{load:?}"

@@ -5,6 +5,7 @@
 
 mod aggregator_support;
 mod bench_edge;
+mod bench_events;
 mod bench_render;
 mod browser_accessibility;
 mod browser_embedding;
@@ -13,6 +14,7 @@ mod browser_i18n;
 mod browser_isolation;
 mod browser_list;
 mod browser_trust;
+mod events;
 mod faults;
 mod flow_support;
 mod http_backend;

@@ -17,6 +17,8 @@
 // Routes (the contract tests/src/receiver.rs mirrors):
 //   POST /hook/{edge}      a delivery: verified, recorded, answered per mode
 //   POST /control/{edge}   {"mode": "ok"|"fail500"|"timeout"|"drop"|"gone410",
+//                           "user_id"?: only that user's deliveries, queued after
+//                           the user's earlier scripted answers,
 //                          "count": N?}: the next N valid deliveries (or all
 //                          until changed) get that answer, then back to ok
 //   GET  /deliveries/{edge}[?user_id=X]  the records, in arrival order
@@ -84,6 +86,10 @@ function parseSecrets(text) {
       attemptsById: new Map(),
       mode: "ok",
       remaining: null,
+      // Per user: a queue of {mode, remaining}, taken before the edge's
+      // mode, so a test can script one user's answers while other tests
+      // share the edge.
+      userModes: new Map(),
     });
   }
   return edges;
@@ -190,8 +196,18 @@ function parseEvent(text) {
   }
 }
 
-// The answer the current mode gives, counting the delivery against it.
-function takeMode(state) {
+// The answer the current mode gives, counting the delivery against it:
+// the user's scripted answers first, then the edge's.
+function takeMode(state, userId) {
+  const queue = userId === null ? undefined : state.userModes.get(userId);
+  if (queue !== undefined && queue.length > 0) {
+    const head = queue[0];
+    head.remaining -= 1;
+    if (head.remaining <= 0) {
+      queue.shift();
+    }
+    return head.mode;
+  }
   const mode = state.mode;
   if (state.remaining !== null) {
     state.remaining -= 1;
@@ -264,7 +280,8 @@ function answerDelivery(request, response, state, record, body) {
     return;
   }
   record.valid = true;
-  switch (takeMode(state)) {
+  const userId = typeof record.data?.user_id === "string" ? record.data.user_id : null;
+  switch (takeMode(state, userId)) {
     case "fail500":
       record.answered = 500;
       answerText(response, 500, "scripted failure\n");
@@ -302,13 +319,24 @@ async function control(request, response, state) {
     answerText(response, 400, `${error}\n`);
     return;
   }
-  const { mode, count } = setting;
+  const { mode, count, user_id: userId } = setting;
   if (!MODES.has(mode)) {
     answerText(response, 400, `mode must be one of ${[...MODES].join(", ")}\n`);
     return;
   }
   if (count !== undefined && count !== null && !(Number.isInteger(count) && count > 0)) {
     answerText(response, 400, "count must be a whole number above 0\n");
+    return;
+  }
+  if (userId !== undefined && userId !== null) {
+    if (typeof userId !== "string" || userId.length === 0) {
+      answerText(response, 400, "user_id must be a string\n");
+      return;
+    }
+    const queue = state.userModes.get(userId) ?? [];
+    queue.push({ mode, remaining: count ?? Number.POSITIVE_INFINITY });
+    state.userModes.set(userId, queue);
+    answerJson(response, 200, { user_id: userId, queued: queue.length });
     return;
   }
   state.mode = mode;

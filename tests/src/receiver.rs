@@ -125,6 +125,16 @@ impl Receiver {
         answer_of(request, &format!("mode {mode:?} for {edge}")).await;
     }
 
+    /// Queues `mode` for the next `count` valid deliveries about `user_id`
+    /// only (all of them with `None`), after that user's earlier ones: a
+    /// test scripts one user's answers while others share the edge.
+    pub async fn set_user_mode(&self, edge: &str, user_id: &str, mode: Mode, count: Option<u32>) {
+        let request = client()
+            .post(format!("{}/control/{edge}", self.base))
+            .json(&serde_json::json!({ "mode": mode, "count": count, "user_id": user_id }));
+        answer_of(request, &format!("mode {mode:?} for {user_id} on {edge}")).await;
+    }
+
     /// Polls `edge`'s deliveries (for `user_id`, if given) every 50 ms until
     /// `done` holds for them, and returns them. Panics after `timeout`
     /// showing what had arrived.

@@ -180,7 +180,9 @@ pub fn run() -> Result {
         load["other_events"]
     );
 
-    step("Events to the host (Standard Webhooks, loopback receiver verifying with npm standardwebhooks)");
+    step(
+        "Events to the host (Standard Webhooks, loopback receiver verifying with npm standardwebhooks)",
+    );
     println!(
         "latency from the acknowledged change to the host's 2xx under the load: p50 {:.0} ms, p99 {:.0} ms",
         number(&load, "event_latency_p50_ms"),
