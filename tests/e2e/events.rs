@@ -191,17 +191,18 @@ async fn expiry_pending_revokes_errors_and_erasure_have_their_events() {
         Some("connection.revoke_pending")
     );
     assert_eq!(delete_data(&seen[1]), Some(true));
-    // An upstream failure, in the API's terms.
-    let failing = unique("fault-unavailable");
+    // A revoke the aggregator refuses, in the API's terms.
+    let failing = unique("fault-revoke-fails");
     let session = edge.session_for(&failing).await;
     sandbox_connect(&session, "oura").await;
     disconnect(edge, &session, "oura")
         .await
-        .expect_problem(503, "upstream_unavailable");
+        .expect_problem(502, "disconnect_failed");
     let seen = events(edge, &failing, 2).await;
     assert_eq!(seen[1].event_type.as_deref(), Some("connection.error"));
+    assert_eq!(seen[1].data_str("status"), Some("connected"));
     let error = &seen[1].data.as_ref().unwrap()["error"];
-    assert_eq!(error["code"], "upstream_unavailable");
+    assert_eq!(error["code"], "disconnect_failed");
     // Erasure: the user's last event.
     let erased = unique("events-erased");
     let session = edge.session_for(&erased).await;

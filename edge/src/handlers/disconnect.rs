@@ -88,7 +88,15 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             Ok(outcome) => {
                 let (status, result) = disconnect_result(outcome);
                 if disconnect_is_recorded(row, status, ending) {
-                    record(change(status, result)).await?;
+                    // Still connected: the host hears of a failed revoke.
+                    let failure = status
+                        .is_none()
+                        .then(|| failure_of(&ApiError::DisconnectFailed));
+                    record(Change {
+                        failure,
+                        ..change(status, result)
+                    })
+                    .await?;
                 }
                 match status {
                     Some(status) => Reply::json(200, &DisconnectResponse { status }),
@@ -107,19 +115,23 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             }
             Err(error) => {
                 let error = ApiError::from(error);
-                // The host hears of it in the same terms as the caller.
-                let failure = healthlink_shared::EventError {
-                    code: error.code().to_owned(),
-                    title: error.problem().title,
-                };
                 record(Change {
-                    failure: Some(failure),
+                    failure: Some(failure_of(&error)),
                     ..change(None, AuditResult::Failed)
                 })
                 .await?;
                 Err(error)
             }
         }
+    }
+}
+
+/// A failed attempt as the host's `connection.error` says it: in the same
+/// terms as the caller's answer.
+fn failure_of(error: &ApiError) -> healthlink_shared::EventError {
+    healthlink_shared::EventError {
+        code: error.code().to_owned(),
+        title: error.problem().title,
     }
 }
 
