@@ -407,3 +407,58 @@ async fn a_410_disables_delivery_until_resumed_and_then_everything_arrives() {
         "{list:?}"
     );
 }
+
+#[tokio::test]
+async fn an_event_that_always_fails_is_given_up_shown_failing_and_redelivered() {
+    let edge = Edge::Rook;
+    let receiver = Receiver::from_env();
+    let user = unique("events-giveup");
+    // More failures than the (test) schedule has retries.
+    receiver
+        .set_user_mode(hook(edge), &user, Mode::Fail500, Some(7))
+        .await;
+    let session = edge.session_for(&user).await;
+    assert_eq!(connect(edge, &session, "garmin").await, "connected");
+    let events_path = format!("/v1/users/{user}/events");
+    let mut seen_failing = false;
+    let mut list = DeliveryList { deliveries: vec![] };
+    for _ in 0..400 {
+        let health: serde_json::Value = Answer::send(client().get(edge.url("/healthz")))
+            .await
+            .json();
+        if health["events"]["status"] == "failing" {
+            assert!(
+                health["events"]["failing"].as_u64().unwrap() >= 1,
+                "{health}"
+            );
+            assert!(
+                health["events"]["oldest_undelivered_seconds"].is_u64(),
+                "{health}"
+            );
+            seen_failing = true;
+        }
+        list = Answer::send(edge.backend(Method::GET, &events_path))
+            .await
+            .json();
+        if list.deliveries.first().map(|d| d.state) == Some(DeliveryState::Failed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let given_up = list.deliveries.first().expect("the event").clone();
+    assert_eq!(given_up.state, DeliveryState::Failed, "{list:?}");
+    assert_eq!(given_up.attempts.len(), 7, "{given_up:?}");
+    assert!(seen_failing, "/healthz never said failing");
+    // Redelivered with the same id, and delivered.
+    let again = Answer::send(edge.backend(
+        Method::POST,
+        &format!("/v1/users/{user}/events/{}/redeliver", given_up.id),
+    ))
+    .await;
+    assert_eq!(again.status, 202, "{}", again.body);
+    let seen = events(edge, &user, 1).await;
+    assert_eq!(seen[0].id.as_ref(), Some(&given_up.id));
+    let all = receiver.deliveries(hook(edge), Some(&user)).await;
+    assert_eq!(all.len(), 8, "seven failures and the redelivery");
+    assert!(all.iter().all(|d| d.id.as_ref() == Some(&given_up.id)));
+}
