@@ -15,7 +15,9 @@ use crate::events::{
     paused_recheck_ms, retry_at, signature_header,
 };
 use crate::fetch_client::FetchClient;
-use crate::user_state::{ObjectName, UserStateCommand, UserStateReply};
+use crate::user_state::{
+    EVENTS_REPORTED_LINK as REPORTED_LINK, ObjectName, UserStateCommand, UserStateReply,
+};
 use crate::user_state_do::UserState;
 
 /// Events one alarm sends at most before handing over to a fresh alarm
@@ -23,8 +25,6 @@ use crate::user_state_do::UserState;
 const PER_ALARM: usize = 50;
 /// Wall time one alarm spends sending before handing over.
 const ALARM_BUDGET_MS: i64 = 20_000;
-/// In the object's links: what it last told the monitor (`failing:oldest`).
-pub(crate) const REPORTED_LINK: &str = "events_health_reported";
 /// How long a user's object trusts what the monitor said about the
 /// endpoint being disabled, so a busy outbox asks it rarely.
 const ENDPOINT_STATE_TTL_MS: i64 = 30_000;

@@ -117,6 +117,10 @@ impl ObjectName {
     }
 }
 
+/// In a user's object: what it last told the events monitor
+/// (`failing:oldest`), so it speaks again only when that changes.
+pub const EVENTS_REPORTED_LINK: &str = "events_health_reported";
+
 /// The single path the Durable Object answers; the command is the body.
 pub const COMMAND_PATH: &str = "/command";
 

@@ -148,7 +148,7 @@ impl DurableObject for UserState {
             UserStateCommand::Erase { at_ms, then } => {
                 // What the events monitor was last told survives (it names
                 // no one), so a failing outbox erased here is reported gone.
-                let told = self.link(crate::outbox_do::REPORTED_LINK)?;
+                let told = self.link(crate::user_state::EVENTS_REPORTED_LINK)?;
                 self.state.storage().delete_all().await?;
                 // The object lives on; recreate empty tables for later use,
                 // and the tombstone that keeps old authority out.
@@ -160,7 +160,10 @@ impl DurableObject for UserState {
                 if let Some(told) = told {
                     self.sql.exec(
                         "INSERT INTO links (name, value) VALUES (?, ?)",
-                        vec![crate::outbox_do::REPORTED_LINK.into(), told.as_str().into()],
+                        vec![
+                            crate::user_state::EVENTS_REPORTED_LINK.into(),
+                            told.as_str().into(),
+                        ],
                     )?;
                 }
                 if let Some(event) = then {
