@@ -67,6 +67,8 @@ pub enum ApiError {
     WebhookUnauthorized,
     /// No event with that id for that user.
     EventNotFound,
+    /// The user has as many live-update sockets open as allowed.
+    TooManyConnections,
     /// The edge has no events endpoint configured.
     EventsNotConfigured,
     /// The operator's configuration is incomplete or wrong; `detail` names the
@@ -103,7 +105,9 @@ impl ApiError {
             Self::StateAlreadyUsed | Self::SourceExpired | Self::EventsNotConfigured => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::RateLimited { .. } | Self::TooManyAttempts { .. } => 429,
+            Self::RateLimited { .. } | Self::TooManyAttempts { .. } | Self::TooManyConnections => {
+                429
+            }
             Self::Misconfigured { .. } | Self::Internal => 500,
             Self::DisconnectFailed | Self::UpstreamRefused => 502,
             Self::UpstreamUnavailable => 503,
@@ -138,6 +142,7 @@ impl ApiError {
             Self::UpstreamRefused => "upstream_refused",
             Self::WebhookUnauthorized => "webhook_unauthorized",
             Self::EventNotFound => "event_not_found",
+            Self::TooManyConnections => "too_many_connections",
             Self::EventsNotConfigured => "events_not_configured",
             Self::Misconfigured { .. } => "misconfigured",
             Self::Internal => "internal_error",
@@ -191,6 +196,10 @@ impl ApiError {
                 Some("This session belongs to another user.".into()),
             ),
             Self::NotFound => ("Not found", None),
+            Self::TooManyConnections => (
+                "Too many open widgets",
+                Some("Close another tab with this widget, then try again.".into()),
+            ),
             Self::EventNotFound => (
                 "Event not found",
                 Some("This user has no event with that id (old events are removed).".into()),

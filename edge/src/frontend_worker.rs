@@ -115,6 +115,15 @@ async fn fetch(mut req: Request, env: Env, worker_ctx: Context) -> worker::Resul
     };
     let mut response = match result {
         Ok(reply) if reply.static_asset => static_asset(&env, &req).await?,
+        Ok(Reply {
+            live: Some(live), ..
+        }) => match DurableObjectStore::open_socket(&env, &live).await {
+            Ok(socket) => Response::builder()
+                .with_status(101)
+                .with_websocket(socket)
+                .empty(),
+            Err(error) => problem_response(&error)?,
+        },
         Ok(reply) => response(reply)?,
         Err(error) => problem_response(&error)?,
     };
@@ -147,6 +156,7 @@ async fn serve(
     let method = req.inner().method();
     let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     let authorization = req.headers().get("authorization")?;
+    let upgrade = req.headers().get("upgrade")?;
     let incoming = Incoming {
         method: &method,
         path: url.path(),
@@ -154,6 +164,7 @@ async fn serve(
         authorization: authorization.as_deref(),
         origin,
         body: "",
+        upgrade_websocket: upgrade.is_some_and(|value| value.eq_ignore_ascii_case("websocket")),
     };
     let reply = with_edge(env, parsed, edge_origin, async |edge| {
         // Route and authenticate first; only then is a body read.

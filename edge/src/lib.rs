@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod flows;
 pub mod handlers;
+pub mod live;
 pub mod log;
 pub mod openapi;
 pub mod pages;
@@ -34,6 +35,8 @@ mod fetch_client;
 mod frontend_worker;
 #[cfg(target_arch = "wasm32")]
 mod isolate;
+#[cfg(target_arch = "wasm32")]
+mod live_do;
 #[cfg(target_arch = "wasm32")]
 mod outbox_do;
 #[cfg(target_arch = "wasm32")]

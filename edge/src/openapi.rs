@@ -60,6 +60,8 @@ mod tests {
             ("POST", "/v1/connections/{source}/connect"),
             ("POST", "/v1/connections/{source}/disconnect"),
             ("POST", "/v1/connections/{source}/delete"),
+            ("POST", "/v1/live/ticket"),
+            ("GET", "/v1/live"),
             ("GET", "/v1/return"),
             ("GET", "/sandbox/connect"),
             ("POST", "/demo/session"),
@@ -77,7 +79,7 @@ mod tests {
             .values()
             .map(|ops| ops.as_object().unwrap().len())
             .sum::<usize>();
-        assert_eq!(route_count, 20, "the list above and the spec disagree");
+        assert_eq!(route_count, 22, "the list above and the spec disagree");
     }
 
     #[test]
@@ -120,6 +122,7 @@ mod tests {
             ApiError::WebhookUnauthorized,
             ApiError::EventNotFound,
             ApiError::EventsNotConfigured,
+            ApiError::TooManyConnections,
             ApiError::Misconfigured {
                 detail: String::new(),
             },

@@ -36,6 +36,10 @@ pub enum Route {
     Connect(&'static SourceInfo),
     Disconnect(&'static SourceInfo),
     Delete(&'static SourceInfo),
+    /// A single-use ticket for a live-updates socket.
+    LiveTicket,
+    /// The live-updates socket itself (a WebSocket upgrade, with a ticket).
+    Live,
     // Aggregator → edge (shared secret).
     ThryveWebhook,
     RookWebhook,
@@ -69,6 +73,8 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
             (Route::Disconnect(source_id(source)?), &["POST"])
         }
         ["v1", "connections", source, "delete"] => (Route::Delete(source_id(source)?), &["POST"]),
+        ["v1", "live", "ticket"] => (Route::LiveTicket, &["POST"]),
+        ["v1", "live"] => (Route::Live, &["GET"]),
         ["v1", "return"] => (Route::Return, &["GET"]),
         ["v1", "webhooks", "thryve"] => (Route::ThryveWebhook, &["POST"]),
         ["v1", "webhooks", "rook"] => (Route::RookWebhook, &["POST"]),
@@ -243,6 +249,8 @@ mod tests {
             Err(ApiError::EventNotFound),
         );
         check("POST", "/v1/events/resume", Ok(Route::ResumeEvents));
+        check("POST", "/v1/live/ticket", Ok(Route::LiveTicket));
+        check("GET", "/v1/live", Ok(Route::Live));
         check(
             "POST",
             "/v1/connections/oura/delete",

@@ -23,6 +23,8 @@ pub const MAX_TOKEN_LEN: usize = 4096;
 pub enum TokenKind {
     Session,
     ReturnState,
+    /// A single-use ticket that opens one live-updates socket.
+    LiveTicket,
 }
 
 impl TokenKind {
@@ -30,6 +32,7 @@ impl TokenKind {
         match self {
             Self::Session => "hls1",
             Self::ReturnState => "hlr1",
+            Self::LiveTicket => "hlt1",
         }
     }
 }

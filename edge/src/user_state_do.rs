@@ -7,12 +7,13 @@
 
 use worker::{
     DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, SqlStorage,
-    SqlStorageValue, State, durable_object,
+    SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, durable_object,
 };
 
 use crate::connections::ListView;
 use crate::error::ApiError;
 use crate::events::{EventsHealth, OutboxEvent, OutboxRow, event_for};
+use crate::handlers::reply::LiveSocket;
 use crate::user_id::UserId;
 use crate::user_state::{
     ATTEMPT_WINDOW_MS, AuditRetention, AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule,
@@ -53,13 +54,58 @@ impl DurableObject for UserState {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        self.deliver_due().await
+        let answer = self.deliver_due().await?;
+        // Sockets whose session ended are closed; the alarm comes back for
+        // the next one.
+        self.wake_for_sockets().await?;
+        Ok(answer)
+    }
+
+    async fn websocket_message(
+        &self,
+        socket: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> worker::Result<()> {
+        let text = match &message {
+            WebSocketIncomingMessage::String(text) => Some(text.as_str()),
+            WebSocketIncomingMessage::Binary(_) => None,
+        };
+        self.socket_message(&socket, text);
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        socket: WebSocket,
+        code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> worker::Result<()> {
+        // Completes the closing handshake the widget started.
+        let code = u16::try_from(code)
+            .ok()
+            .filter(|code| *code == 1000 || (3000..5000).contains(code));
+        let _ = socket.close(code.or(Some(1000)), Some("closing"));
+        Ok(())
+    }
+
+    async fn websocket_error(
+        &self,
+        _socket: WebSocket,
+        _error: worker::Error,
+    ) -> worker::Result<()> {
+        // The runtime closes a failed socket; the widget reconnects.
+        Ok(())
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         // Reads come as bare GETs: no body to create, send, await and parse
         // on either side. With a list view in the query, the object writes
         // the status list itself and the Worker passes it through.
+        if req.path() == crate::live::SOCKET_PATH {
+            let query = req.url()?.query().unwrap_or_default().to_owned();
+            return self.open_socket(&query).await;
+        }
         let command: UserStateCommand = if req.method() == Method::Get {
             if let Some(view) = req.url()?.query().and_then(ListView::from_query) {
                 let record = UserRecord {
@@ -101,6 +147,9 @@ impl DurableObject for UserState {
                 if events && !changes.is_empty() {
                     self.ensure_alarm().await?;
                 }
+                if !changes.is_empty() {
+                    self.notify_changed();
+                }
                 UserStateReply::Applied {
                     count: changes.len(),
                 }
@@ -127,6 +176,9 @@ impl DurableObject for UserState {
                 self.prune_audit(retention)?;
                 if events {
                     self.ensure_alarm().await?;
+                }
+                if reply == UserStateReply::Recorded {
+                    self.notify_changed();
                 }
                 reply
             }
@@ -170,6 +222,8 @@ impl DurableObject for UserState {
                     self.enqueue(&event, at_ms)?;
                     self.ensure_alarm().await?;
                 }
+                // Sessions from before the erasure are over.
+                self.close_all(crate::live::CLOSE_ERASED, "erased");
                 UserStateReply::Erased
             }
             UserStateCommand::Deliveries { limit } => UserStateReply::Deliveries {
@@ -393,7 +447,7 @@ impl UserState {
         Ok(())
     }
 
-    fn used_or_reserved(&self, nonce: &str) -> worker::Result<bool> {
+    pub(crate) fn used_or_reserved(&self, nonce: &str) -> worker::Result<bool> {
         let used: Vec<CountRow> = self
             .sql
             .exec(
@@ -482,6 +536,35 @@ impl DurableObjectStore {
             retention,
             events,
         })
+    }
+
+    /// Asks the user's object to open a live-updates socket; its client
+    /// end goes back to the browser.
+    pub async fn open_socket(env: &Env, live: &LiveSocket) -> Result<WebSocket, ApiError> {
+        let headers = worker::Headers::new();
+        headers.set("upgrade", "websocket")?;
+        let mut init = RequestInit::new();
+        init.with_headers(headers);
+        let url = format!(
+            "https://user-state{}?{}",
+            crate::live::SOCKET_PATH,
+            live.grant.to_query()
+        );
+        let request = Request::new_with_init(&url, &init)?;
+        let stub = env
+            .durable_object(USER_STATE_BINDING)?
+            .get_by_name(ObjectName::user(&live.user).as_str())?;
+        let answer = stub.fetch_with_request(request).await?;
+        match (answer.status_code(), answer.websocket()) {
+            (101, Some(socket)) => Ok(socket),
+            (429, _) => Err(ApiError::TooManyConnections),
+            // A ticket used before.
+            (401, _) => Err(ApiError::Unauthorized),
+            (status, _) => {
+                crate::log::error(&format!("user state answered {status} to a socket"));
+                Err(ApiError::Internal)
+            }
+        }
     }
 
     async fn send(

@@ -24,6 +24,7 @@ mod http_flows;
 mod http_hardening;
 mod http_security;
 mod http_sessions;
+mod live;
 mod load;
 mod misconfigured;
 mod receiver;

@@ -27,6 +27,8 @@ pub struct Incoming<'a> {
     pub authorization: Option<&'a str>,
     pub origin: Option<&'a str>,
     pub body: &'a str,
+    /// The request asks to become a WebSocket (`Upgrade: websocket`).
+    pub upgrade_websocket: bool,
 }
 
 /// Everything a handler works with.

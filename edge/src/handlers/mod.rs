@@ -13,6 +13,7 @@ mod connect;
 mod disconnect;
 mod edge;
 mod events;
+mod live;
 pub mod reply;
 mod sessions;
 mod status;
@@ -63,6 +64,9 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             Route::Delete(_) => {
                 self.session(request, Scope::Delete)?;
             }
+            Route::LiveTicket => {
+                self.session(request, Scope::Read)?;
+            }
             Route::ThryveWebhook => {
                 self.authenticate_webhook(WebhookFrom::Thryve, request.authorization)?
             }
@@ -70,7 +74,8 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 self.authenticate_webhook(WebhookFrom::Rook, request.authorization)?
             }
             Route::DemoSession => self.demo_session_allowed(request.origin)?,
-            Route::Healthz
+            Route::Live
+            | Route::Healthz
             | Route::OpenApi
             | Route::Preflight
             | Route::Return
@@ -151,6 +156,8 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 let session = self.session(request, Scope::Delete)?;
                 self.widget_end(&session, source, AuditAction::Delete).await
             }
+            Route::LiveTicket => self.live_ticket(request).await,
+            Route::Live => self.live(request),
             Route::ThryveWebhook => self.thryve_webhook(request).await,
             Route::RookWebhook => self.rook_webhook(request),
             Route::Return => self.flow_return(request.query).await,
@@ -298,6 +305,7 @@ mod admission_tests {
                 authorization,
                 origin: Some(EDGE_ORIGIN),
                 body: "",
+                upgrade_websocket: false,
             })
         })
     }

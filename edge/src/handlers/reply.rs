@@ -23,6 +23,9 @@ pub struct Reply {
     /// Answer with the static asset at the request's path instead (the
     /// glue fetches it from the assets binding; `status` and `body` unused).
     pub static_asset: bool,
+    /// Hand the request (a WebSocket upgrade) to the user's object, which
+    /// answers it with the socket.
+    pub live: Option<LiveSocket>,
     /// A JSON body the store wrote, streamed through unread (`body` is
     /// `None` then).
     #[cfg(target_arch = "wasm32")]
@@ -33,6 +36,13 @@ pub struct Reply {
 pub struct Body {
     pub content_type: &'static str,
     pub text: String,
+}
+
+/// A live-updates socket the user's object is to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSocket {
+    pub user: UserId,
+    pub grant: crate::live::SocketGrant,
 }
 
 /// Work a handler leaves for after its answer (`waitUntil` in the Worker).
@@ -50,6 +60,7 @@ impl Reply {
             headers: Vec::new(),
             follow_up: None,
             static_asset: false,
+            live: None,
             #[cfg(target_arch = "wasm32")]
             stream: None,
         }

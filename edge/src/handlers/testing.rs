@@ -149,6 +149,22 @@ impl Harness {
             authorization,
             origin,
             body,
+            upgrade_websocket: false,
+        };
+        self.with_edge(async |edge| edge.handle(&incoming).await)
+    }
+
+    /// A WebSocket upgrade to `/v1/live`, as a browser page opens it.
+    pub fn socket(&self, query: &[(&str, &str)], origin: Option<&str>) -> Result<Reply, ApiError> {
+        let query = self::query(query);
+        let incoming = Incoming {
+            method: "GET",
+            path: "/v1/live",
+            query: &query,
+            authorization: None,
+            origin,
+            body: "",
+            upgrade_websocket: true,
         };
         self.with_edge(async |edge| edge.handle(&incoming).await)
     }
