@@ -181,18 +181,21 @@ healthlink-connect {{ font: italic 30px serif; }}
 
 /// The policy the README tells hosts to set, as strict as it gets: nothing
 /// but the host's own script, the edge's script and wasm, and calls to the
-/// edge. No inline script or style anywhere.
+/// edge, its live-updates socket included. No inline script or style
+/// anywhere.
 fn strict_policy(edge: &str) -> String {
+    let socket = edge.replacen("http", "ws", 1);
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {edge}; \
-         connect-src {edge}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+         connect-src {edge} {socket}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
 }
 
 #[tokio::test]
 async fn works_under_a_strict_content_security_policy() {
     let edge = env().edge_url.as_str();
-    let session = session_for(&unique("csp")).await;
+    let user = unique("csp");
+    let session = session_for(&user).await;
     let policy = strict_policy(edge);
     // The host's own script, from its own origin: records any violation.
     serve_file(
@@ -244,6 +247,16 @@ async fn works_under_a_strict_content_security_policy() {
     let qr = wait_for_test_id(&root, "phone-qr").await;
     assert!(qr.is_displayed().await.unwrap());
     browser.screenshot("strict-csp").await;
+    // Live updates too: `connect-src` with the edge's http(s) origin covers
+    // its ws(s) socket in Chromium, so a change made elsewhere shows at
+    // once, with no violation.
+    let answer = healthlink_tests::edge::Answer::send(healthlink_tests::edge::backend(
+        reqwest::Method::POST,
+        &format!("/v1/users/{user}/connections/oura/disconnect"),
+    ))
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    wait_for_status(&browser, "oura", "disconnected").await;
 
     let violations = browser
         .client
@@ -251,5 +264,63 @@ async fn works_under_a_strict_content_security_policy() {
         .await
         .unwrap();
     assert_eq!(violations, serde_json::json!([]), "CSP violations");
+    browser.close().await;
+}
+
+/// What a host that keeps the older policy (`connect-src` with only the
+/// edge's http(s) origin) gets: Chromium does not count the ws(s) socket as
+/// covered and reports it, and the widget still works without live updates.
+#[tokio::test]
+async fn without_the_socket_in_connect_src_chromium_blocks_it_and_the_widget_still_works() {
+    let edge = env().edge_url.as_str();
+    let session = session_for(&unique("csp-no-socket")).await;
+    let policy = format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {edge}; connect-src {edge}"
+    );
+    serve_file(
+        "/csp-host-2.js",
+        "text/javascript",
+        &[],
+        "window.violations = [];\n\
+         document.addEventListener('securitypolicyviolation', (e) =>\n\
+           window.violations.push(e.violatedDirective + ' ' + e.blockedURI));\n"
+            .to_owned(),
+    );
+    let page = serve_file(
+        "/csp-no-socket.html",
+        "text/html; charset=utf-8",
+        &[("content-security-policy", &policy)],
+        format!(
+            r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Older CSP</title>
+<script src="/csp-host-2.js"></script>
+<script type="module" src="{edge}/healthlink.js"></script></head>
+<body><healthlink-connect edge="{edge}" session="{session}"></healthlink-connect></body></html>"#
+        ),
+    );
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+    let root = browser.widget(0).await;
+    wait_for_test_id(&root, "source-list").await;
+    let violations = eventually("the socket reported", UI_TIMEOUT, || async {
+        let violations = browser
+            .client
+            .execute("return window.violations", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        let list: Vec<String> = serde_json::from_value(violations).map_err(|e| e.to_string())?;
+        if list.is_empty() {
+            Err("no violation yet".to_owned())
+        } else {
+            Ok(list)
+        }
+    })
+    .await;
+    let socket = edge.replacen("http", "ws", 1);
+    assert!(
+        violations.iter().all(
+            |v| v.starts_with("connect-src") && v.starts_with(&format!("connect-src {socket}"))
+        ),
+        "{violations:?}"
+    );
     browser.close().await;
 }

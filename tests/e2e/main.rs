@@ -13,6 +13,7 @@ mod browser_flows;
 mod browser_i18n;
 mod browser_isolation;
 mod browser_list;
+mod browser_live;
 mod browser_trust;
 mod events;
 mod faults;

@@ -56,6 +56,13 @@ pub async fn disconnect(
     read(request.send().await, wire::disconnect_status).await
 }
 
+/// A single-use ticket that opens the live-updates socket (the session
+/// token never goes into the socket's URL).
+pub async fn live_ticket(config: &WidgetConfig) -> Result<String, LoadError> {
+    let request = authorized(Request::post(&config.url("/v1/live/ticket")), config);
+    read(request.send().await, wire::live_ticket).await
+}
+
 async fn read<T>(
     sent: Result<Response, gloo_net::Error>,
     shape: impl FnOnce(&JsValue) -> Option<T>,

@@ -83,6 +83,11 @@ pub fn connect_url(value: &JsValue) -> Option<String> {
     text(value, "url")
 }
 
+/// The live-updates ticket.
+pub fn live_ticket(value: &JsValue) -> Option<String> {
+    text(value, "ticket")
+}
+
 /// `DisconnectResponse`: the status afterwards.
 pub fn disconnect_status(value: &JsValue) -> Option<ConnectionStatus> {
     ConnectionStatus::parse(&text(value, "status")?)

@@ -16,8 +16,10 @@ use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
 use crate::controls::Controls;
 use crate::i18n::Locale;
+use crate::live_socket::LiveSocket;
 use crate::model::ending::Ending;
 use crate::model::links::navigable_connect_url;
+use crate::model::live::{Closed, changed_elsewhere, reconnect_delay_ms, socket_url};
 use crate::model::outcome::{confirm_outcome, settled_connections, take_result_params};
 use crate::model::popup::{PopupEnd, PopupFlow, PopupMessage};
 use crate::model::recheck::Recheck;
@@ -116,6 +118,10 @@ pub fn App(
     let recheck = StoredValue::new(Recheck::default());
     let recheck_timer = StoredValue::new_local(None::<TimeoutHandle>);
     let recheck_due = RwSignal::new(0_u32);
+    // The live-updates socket, and whether the next list read was caused
+    // by it (then what changed elsewhere is announced).
+    let live = StoredValue::new_local(None::<LiveSocket>);
+    let heard_live = StoredValue::new(false);
 
     // A flow's result is announced, and reported to the host, only once a
     // list read after the flow agrees with it; so are connections that
@@ -162,7 +168,15 @@ pub fn App(
                     LoadState::Loaded(before) => Some(before.clone()),
                     _ => None,
                 });
-                announce_confirmed(before, list, load);
+                announce_confirmed(before.clone(), list, load);
+                let heard = heard_live.try_update_value(std::mem::take).unwrap_or(false);
+                if heard
+                    && busy.with_untracked(Option::is_none)
+                    && let Some(before) = &before
+                    && let Some(changed) = changed_elsewhere(before, list, t)
+                {
+                    notice.set(Some(changed));
+                }
                 if let Some(delay) = recheck.try_update_value(|r| r.after_load(list)).flatten() {
                     let timer = set_timeout_with_handle(
                         move || recheck_due.try_update(|due| *due += 1).unwrap_or_default(),
@@ -210,6 +224,86 @@ pub fn App(
         }
     });
     on_cleanup(move || visibility.remove());
+
+    // Live updates: a socket to the user's state says "changed" whenever
+    // anything is recorded for the user, by any path; the list is read
+    // again then, and after every reconnect (nothing missed while away).
+    // Where sockets are blocked, the visibility reconcile above remains.
+    let live_due = RwSignal::new(0_u32);
+    let live_failures = StoredValue::new(0_u32);
+    let live_generation = StoredValue::new(0_u32);
+    let live_timer = StoredValue::new_local(None::<TimeoutHandle>);
+    let live_session = controls.session.clone();
+    let retry_live = move || {
+        let failures = live_failures.get_value();
+        live_failures.set_value(failures + 1);
+        let delay = reconnect_delay_ms(failures, js_sys::Math::random());
+        let timer = set_timeout_with_handle(
+            move || live_due.try_update(|due| *due += 1).unwrap_or_default(),
+            std::time::Duration::from_millis(u64::from(delay)),
+        );
+        live_timer.try_set_value(timer.ok());
+    };
+    Effect::new(move |_: Option<()>| {
+        live_due.track();
+        // A new session from the host: a new ticket.
+        live_session.track();
+        live.try_set_value(None);
+        if let Some(Some(timer)) = live_timer.try_update_value(Option::take) {
+            timer.clear();
+        }
+        let generation = live_generation.get_value() + 1;
+        live_generation.set_value(generation);
+        let reconnect = generation > 1;
+        spawn_local(async move {
+            let config = config.get_untracked();
+            let ticket = match api::live_ticket(&config).await {
+                Ok(ticket) => ticket,
+                // The session is over: the host is told by the list read,
+                // and a new session opens a new socket.
+                Err(LoadError::Problem(problem)) if problem.status == 401 => return,
+                Err(_) => return retry_live(),
+            };
+            if live_generation.try_get_value() != Some(generation) {
+                return;
+            }
+            let Some(url) = socket_url(&config.edge, &ticket) else {
+                return;
+            };
+            let socket = LiveSocket::open(
+                &url,
+                move || {
+                    live_failures.set_value(0);
+                    if reconnect {
+                        load();
+                    }
+                },
+                move |message: String| {
+                    if message.contains("\"changed\"") {
+                        heard_live.set_value(true);
+                        load();
+                    }
+                },
+                move |code| {
+                    if live_generation.try_get_value() != Some(generation) {
+                        return;
+                    }
+                    match Closed::of(code) {
+                        Closed::SessionOver => load(),
+                        Closed::Reconnect => retry_live(),
+                    }
+                },
+            );
+            live.try_set_value(socket);
+        });
+    });
+    on_cleanup(move || {
+        live_generation.try_set_value(0);
+        live.try_set_value(None);
+        if let Some(Some(timer)) = live_timer.try_update_value(Option::take) {
+            timer.clear();
+        }
+    });
 
     // Back from a redirect flow: clean the URL at once; the result waits
     // for the first list, which must agree with it (anyone can link here

@@ -67,6 +67,8 @@ catalog! {
     notice_delete_pending,
     /// After a connect flow, while the aggregator has still to confirm it.
     notice_connect_finishing,
+    /// Heard live: the provider's grant ended elsewhere; connect again.
+    notice_expired,
 
     confirm_title,
     /// Above the two choices: that the user decides about the shared data.

@@ -44,6 +44,7 @@ pub const CATALOG: Catalog = Catalog {
     notice_delete_pending: "{name} wird getrennt, und die geteilten Daten werden gelöscht. Das \
                             kann eine Weile dauern.",
     notice_connect_finishing: "{name} wird verbunden. Das kann eine Weile dauern.",
+    notice_expired: "{name} muss neu verbunden werden.",
 
     confirm_title: "{name} trennen?",
     confirm_text: "Wählen Sie, was mit den bereits geteilten Daten geschieht. Sie können \

@@ -40,6 +40,7 @@ pub const CATALOG: Catalog = Catalog {
     notice_delete_pending: "{name} is being disconnected, and its shared data will be deleted. \
                             This can take a while.",
     notice_connect_finishing: "{name} is being connected. This can take a while.",
+    notice_expired: "{name} needs to be connected again.",
 
     confirm_title: "Disconnect {name}?",
     confirm_text: "Choose what happens to the data already shared. You can connect {name} \

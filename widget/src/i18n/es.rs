@@ -41,6 +41,7 @@ pub const CATALOG: Catalog = Catalog {
     notice_delete_pending: "Se está desconectando {name} y se eliminarán los datos que \
                             compartió. Esto puede tardar un poco.",
     notice_connect_finishing: "Se está conectando {name}. Esto puede tardar un poco.",
+    notice_expired: "Hay que volver a conectar {name}.",
 
     confirm_title: "¿Desconectar {name}?",
     confirm_text: "Elige qué pasa con los datos ya compartidos. Puedes volver a conectar \

@@ -42,6 +42,7 @@ pub const CATALOG: Catalog = Catalog {
     notice_delete_pending: "Déconnexion de {name} en cours. Cela peut prendre un moment. Les \
                             données partagées seront supprimées.",
     notice_connect_finishing: "Connexion de {name} en cours. Cela peut prendre un moment.",
+    notice_expired: "{name} doit être reconnecté.",
 
     confirm_title: "Déconnecter {name} ?",
     confirm_text: "Choisissez ce que deviennent les données déjà partagées. Vous pouvez \

@@ -40,6 +40,7 @@ pub const CATALOG: Catalog = Catalog {
     notice_delete_pending: "{name} está sendo desconectado, e os dados compartilhados serão \
                             excluídos. Isso pode levar algum tempo.",
     notice_connect_finishing: "{name} está sendo conectado. Isso pode levar algum tempo.",
+    notice_expired: "É preciso conectar {name} novamente.",
 
     confirm_title: "Desconectar {name}?",
     confirm_text: "Escolha o que acontece com os dados já compartilhados. Você pode conectar \

@@ -3,6 +3,7 @@
 
 pub mod ending;
 pub mod links;
+pub mod live;
 pub mod outcome;
 pub mod popup;
 pub mod recheck;
