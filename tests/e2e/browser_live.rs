@@ -116,3 +116,72 @@ async fn with_websockets_blocked_the_widget_catches_up_when_the_tab_is_seen_agai
     wait_for_status(&browser, "oura", "disconnected").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_dropped_socket_reconnects_and_nothing_missed_meanwhile_is_lost() {
+    let (user, session) = connected_user("live-drop").await;
+    let edge = &env().edge_url;
+    // The page keeps a hand on the widget's sockets, to cut one.
+    let page = serve_page(
+        "/live-drop.html",
+        embed_page_with_head(
+            "Dropped socket",
+            edge,
+            &format!("edge=\"{edge}\" session=\"{session}\""),
+            "<script>window.sockets = []; const Native = window.WebSocket;\
+             window.WebSocket = class extends Native {\
+               constructor(...args) { super(...args); window.sockets.push(this); } };</script>",
+        ),
+    );
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.unwrap();
+    wait_for_status(&browser, "oura", "connected").await;
+    let open_sockets = |browser: &Browser| {
+        let client = browser.client.clone();
+        async move {
+            client
+                .execute(
+                    "return window.sockets.filter((s) => s.readyState === 1).length",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .as_u64()
+                .unwrap()
+        }
+    };
+    healthlink_tests::wait::eventually(
+        "the socket open",
+        healthlink_tests::browser::UI_TIMEOUT,
+        || async {
+            if open_sockets(&browser).await == 1 {
+                Ok(())
+            } else {
+                Err("not yet".to_owned())
+            }
+        },
+    )
+    .await;
+    // The connection drops, and while it is down the source is disconnected
+    // elsewhere: no "changed" can reach this widget.
+    browser
+        .client
+        .execute("window.sockets[0].close(4000, 'gone')", vec![])
+        .await
+        .unwrap();
+    let answer = Answer::send(backend(
+        Method::POST,
+        &format!("/v1/users/{user}/connections/oura/disconnect"),
+    ))
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    // It comes back by itself and reads the list again.
+    wait_for_status(&browser, "oura", "disconnected").await;
+    let sockets = browser
+        .client
+        .execute("return window.sockets.length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(sockets, serde_json::json!(2), "one reconnect");
+    browser.close().await;
+}
