@@ -23,8 +23,11 @@ fn run_schemathesis(session: &str, examples: u32) -> u64 {
         .args([
             "--checks",
             "all",
+            // One worker: hypothesis' lambda introspection also trips the
+            // CPython 3.11 AST bug below in fuzzing when two threads parse
+            // at once.
             "--workers",
-            "2",
+            "1",
             "--request-timeout",
             "10",
         ])
