@@ -8,10 +8,13 @@
 // default, or `redirect`), `theme` (`light`, the default, `dark` or `auto`,
 // which follows the system), `locale` (a language tag such as `de` or
 // `pt-BR`; the session's locale wins, the browser's languages come last;
-// English, German, Spanish, French and Portuguese are built in). Methods: `refresh()`. Events (bubbling, composed
-// CustomEvents with `{source, result, status}` in `detail`): healthlink:ready,
-// healthlink:connect, healthlink:disconnect, healthlink:error,
-// healthlink:exit, healthlink:session-expired. Types: healthlink.d.ts.
+// English, German, Spanish, French and Portuguese are built in). Changing
+// `session`, `locale` or `theme` later applies at once and keeps the widget's
+// state; changing `edge` or `flow` mounts it afresh. Methods: `refresh()`.
+// Events (bubbling, composed CustomEvents with `{source, result, status}` in
+// `detail`): healthlink:ready, healthlink:connect, healthlink:disconnect,
+// healthlink:error, healthlink:exit, healthlink:session-expired. Types:
+// healthlink.d.ts.
 import init, { mount } from "./healthlink-widget.js";
 
 const scriptOrigin = new URL(import.meta.url).origin;
@@ -27,6 +30,8 @@ export const EVENTS = [
 ];
 
 class HealthlinkConnect extends HTMLElement {
+  // Not `theme`: it is only a `:host([theme=…])` selector in the stylesheet,
+  // so the browser restyles the widget the moment it changes.
   static observedAttributes = ["session", "edge", "flow", "locale"];
 
   #handle = null;
@@ -58,9 +63,14 @@ class HealthlinkConnect extends HTMLElement {
 
   attributeChangedCallback(name, oldValue, newValue) {
     if (!this.isConnected || oldValue === newValue) return;
-    // A renewed session keeps the widget as it is and just reloads.
+    // A renewed session keeps the widget as it is and just reloads; a new
+    // locale keeps it as it is and says everything in the new language.
     if (name === "session" && this.#handle) {
       this.#handle.set_session(newValue || "");
+      return;
+    }
+    if (name === "locale" && this.#handle) {
+      this.#handle.set_locale(newValue || "");
       return;
     }
     this.#render();

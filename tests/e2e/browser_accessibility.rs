@@ -1,14 +1,17 @@
-//! axe-core in the browser, in every state a user meets: the list (light and
-//! dark), the disconnect dialog, the phone dialog with its QR code, a load
-//! error and a flow result. Zero violations, WCAG 2.2 A/AA and best practice.
-//! Also the phone dialog's own behaviour, and the layout at 320 px.
+//! axe-core in the browser, in every state a user meets: the list (in each
+//! theme, whose computed colours must be that theme's), the disconnect
+//! dialog, the phone dialog with its QR code, a load error and a flow
+//! result. Zero violations, WCAG 2.2 A/AA and best practice. Also the phone
+//! dialog's own behaviour, and the layout at 320 px.
 
 use fantoccini::Locator;
 use healthlink_tests::browser::{
-    Browser, UI_TIMEOUT, by_test_id, click_action, consent, wait_for_notice, wait_for_test_id,
+    Browser, ColorScheme, UI_TIMEOUT, by_test_id, click_action, consent, wait_for_notice,
+    wait_for_test_id,
 };
 use healthlink_tests::edge::session_for;
 use healthlink_tests::host::{embed_page, serve_page};
+use healthlink_tests::theme::{self, colours};
 use healthlink_tests::wait::eventually;
 use healthlink_tests::{env, unique};
 
@@ -91,37 +94,71 @@ async fn every_state_has_zero_axe_violations() {
     browser.close().await;
 }
 
+/// Each theme under each system colour scheme: `light` and `dark` whatever
+/// the system prefers, `auto` as the system does. The computed colours
+/// are the theme's own palette (not the light one under a dark name, which
+/// axe would pass just as well), and axe judges that palette.
 #[tokio::test]
-async fn dark_theme_and_errors_have_zero_axe_violations() {
-    let dark = page_with("/a11y-dark.html", "theme=\"dark\"").await;
+async fn every_theme_has_its_palette_and_zero_axe_violations() {
+    use ColorScheme::{Dark, Light};
     let browser = Browser::start().await;
-    browser.client.goto(&dark).await.expect("open host page");
-    let root = browser.widget(0).await;
-    wait_for_test_id(&root, "source-list").await;
-    // Dark indeed (#161b22), not the light colours under a dark name: axe
-    // below must judge the dark palette.
-    let card = root.find(Locator::Css(".hl-card")).await.unwrap();
-    assert_eq!(
-        browser.computed_style(&card, "background-color").await,
-        "rgb(22, 27, 34)"
-    );
-    browser.assert_accessible("list, dark theme").await;
-    browser.screenshot("a11y-dark").await;
+    for (theme, system, expected, screenshot) in [
+        ("light", Light, theme::light(), Some("theme-light")),
+        ("light", Dark, theme::light(), None),
+        ("dark", Light, theme::dark(), Some("theme-dark")),
+        ("dark", Dark, theme::dark(), None),
+        ("auto", Light, theme::light(), Some("theme-auto-light")),
+        ("auto", Dark, theme::dark(), Some("theme-auto-dark")),
+    ] {
+        browser.prefer_color_scheme(system).await;
+        let page = page_with(
+            &format!("/theme-{theme}-{system:?}.html"),
+            &format!("theme=\"{theme}\""),
+        )
+        .await;
+        browser.client.goto(&page).await.expect("open host page");
+        wait_for_test_id(&browser.widget(0).await, "source-list").await;
+        let state = format!("theme={theme}, system {system:?}");
+        assert_eq!(colours(&browser).await, expected, "{state}");
+        browser.assert_accessible(&state).await;
+        if let Some(name) = screenshot {
+            browser.screenshot(name).await;
+        }
+    }
 
-    // A session the edge refuses: the load error panel.
-    let edge = env().edge_url.as_str();
-    let broken = serve_page(
-        "/a11y-error.html",
-        embed_page(
-            "Settings",
-            edge,
-            &format!("edge=\"{edge}\" session=\"not-a-session\""),
-        ),
+    // `auto` follows the system while the page is open, too.
+    browser.prefer_color_scheme(Light).await;
+    assert_eq!(
+        colours(&browser).await,
+        theme::light(),
+        "auto, back to light"
     );
-    browser.client.goto(&broken).await.expect("open host page");
-    wait_for_test_id(&browser.widget(0).await, "load-error").await;
-    browser.assert_accessible("load error").await;
-    browser.screenshot("a11y-load-error").await;
+    browser.close().await;
+}
+
+/// A session the edge refuses: the load error panel, light and dark.
+#[tokio::test]
+async fn a_load_error_has_zero_axe_violations_in_either_theme() {
+    let browser = Browser::start().await;
+    let edge = env().edge_url.as_str();
+    for theme in ["light", "dark"] {
+        let broken = serve_page(
+            &format!("/a11y-error-{theme}.html"),
+            embed_page(
+                "Settings",
+                edge,
+                &format!("edge=\"{edge}\" session=\"not-a-session\" theme=\"{theme}\""),
+            ),
+        );
+        browser.client.goto(&broken).await.expect("open host page");
+        wait_for_test_id(&browser.widget(0).await, "load-error").await;
+        browser
+            .assert_accessible(&format!("load error, theme={theme}"))
+            .await;
+        browser
+            .screenshot(&format!("a11y-load-error-{theme}"))
+            .await;
+    }
     browser.close().await;
 }
 

@@ -1,6 +1,7 @@
 //! What a host page gets: the JS API, DOM events, session renewal without a
-//! remount, refresh(), and theming; and the disconnect dialog's two choices
-//! (keep the shared data, or have it deleted), by keyboard and by click.
+//! remount, refresh(), and theme and language changed on a mounted widget;
+//! and the disconnect dialog's two choices (keep the shared data, or have it
+//! deleted), by keyboard and by click.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -8,10 +9,11 @@ use fantoccini::Locator;
 use healthlink_edge::signing::{Signer, TokenKind};
 use healthlink_tests::browser::{Browser, UI_TIMEOUT, by_test_id, wait_for_notice};
 use healthlink_tests::edge::{Answer, Edge, backend, mint_session, session_for};
-use healthlink_tests::host::serve_page;
+use healthlink_tests::host::{embed_page, serve_page};
+use healthlink_tests::theme::{self, Colours, READ_COLOURS};
 use healthlink_tests::wait::eventually;
 use healthlink_tests::{env, unique};
-use healthlink_widget::i18n::Locale;
+use healthlink_widget::i18n::{Catalog, Locale};
 
 use crate::aggregator_support::{audit, row};
 
@@ -232,6 +234,161 @@ document.addEventListener("healthlink:ready", (e) =>
         .unwrap();
     wait_for_event(&browser, "healthlink:ready  ready ").await;
     wait_for_status(&browser, "fitbit", "disconnected").await;
+    browser.close().await;
+}
+
+/// Starts watching the first widget for what a remount or a reload would
+/// show: the loading rows, a list element other than the one watched,
+/// another request for the list. [`remounted_or_reloaded`] reads what it
+/// saw.
+async fn watch_for_reloads(browser: &Browser) {
+    browser
+        .client
+        .execute(
+            "const root = document.querySelector('healthlink-connect').shadowRoot;\
+             window.hlLoadingShown = false;\
+             root.querySelector('[data-testid=source-list]').hlWatched = true;\
+             new MutationObserver(() => {\
+               if (root.querySelector('[data-testid=loading]')) window.hlLoadingShown = true;\
+             }).observe(root, { childList: true, subtree: true });\
+             window.hlListReads = () => performance.getEntriesByType('resource')\
+               .filter((entry) => new URL(entry.name).pathname === '/v1/connections').length;\
+             window.hlListReadsBefore = window.hlListReads();",
+            vec![],
+        )
+        .await
+        .expect("watch the widget");
+}
+
+/// What [`watch_for_reloads`] saw since it started, as the empty list when
+/// nothing. It must have seen the first load's request, or counting
+/// requests proves nothing.
+async fn remounted_or_reloaded(browser: &Browser) -> Vec<String> {
+    let seen = browser
+        .client
+        .execute(
+            "const root = document.querySelector('healthlink-connect').shadowRoot;\
+             const list = root.querySelector('[data-testid=source-list]');\
+             return [\
+               window.hlLoadingShown && 'the loading rows showed',\
+               !(list && list.hlWatched) && 'the list is another element',\
+               window.hlListReads() > window.hlListReadsBefore && 'the list was read again',\
+               window.hlListReadsBefore === 0 && 'no request for the list was ever seen',\
+             ].filter(Boolean);",
+            vec![],
+        )
+        .await
+        .expect("read what the watch saw");
+    serde_json::from_value(seen).expect("a list of strings")
+}
+
+/// Sets the first widget's `locale` attribute (removes it for `None`) and,
+/// two frames later, reads what the widget says: heading, `lang`, the
+/// notice, Oura's badge and the open dialog's heading and Cancel.
+async fn switch_locale(browser: &Browser, locale: Option<&str>) -> Vec<String> {
+    let said = browser
+        .client
+        .execute_async(
+            "const [locale, done] = arguments;\
+             const host = document.querySelector('healthlink-connect');\
+             if (locale === null) host.removeAttribute('locale'); else host.setAttribute('locale', locale);\
+             requestAnimationFrame(() => requestAnimationFrame(() => {\
+               const text = (selector) =>\
+                 host.shadowRoot.querySelector(selector)?.textContent.trim() ?? `no ${selector}`;\
+               done([text('.hl-title'), host.shadowRoot.querySelector('.hl-card')?.lang ?? 'no card',\
+                 text('[data-testid=notice]'), text('[data-source=oura] [data-testid=source-status]'),\
+                 text('#hl-dialog-title'), text('[data-testid=confirm-cancel]')]);\
+             }));",
+            vec![serde_json::json!(locale)],
+        )
+        .await
+        .expect("switch the locale");
+    serde_json::from_value(said).expect("a list of strings")
+}
+
+/// What [`switch_locale`] must read in `catalog`'s words, Oura connected
+/// and its disconnect dialog open.
+fn said_in(catalog: &Catalog) -> Vec<String> {
+    vec![
+        catalog.title.to_owned(),
+        catalog.lang.to_owned(),
+        catalog.fill(catalog.notice_connected, "Oura"),
+        catalog.status_connected.to_owned(),
+        catalog.fill(catalog.confirm_title, "Oura"),
+        catalog.cancel.to_owned(),
+    ]
+}
+
+/// A host switches `theme` and `locale` on the mounted element while the
+/// user is in the middle of something (a notice showing, the disconnect
+/// dialog open, focus on Cancel): the colours change in the same turn, the
+/// words by the next frame, and nothing else does. No remount, no reload.
+#[tokio::test]
+async fn theme_and_locale_changed_after_mounting_apply_at_once_keeping_state() {
+    // No locale in the session, so the attribute is what counts.
+    let session = session_for(&unique("switch")).await;
+    let edge = env().edge_url.as_str();
+    let page = serve_page(
+        "/switch.html",
+        embed_page(
+            "Settings",
+            edge,
+            &format!("edge=\"{edge}\" session=\"{session}\" theme=\"light\" locale=\"en\""),
+        ),
+    );
+    let browser = Browser::start().await;
+    open_connected(&browser, &page, "oura").await;
+    wait_for_notice(&browser, "Oura is connected.").await;
+    assert_eq!(theme::colours(&browser).await, theme::light());
+    watch_for_reloads(&browser).await;
+    open_dialog(&browser, "oura").await;
+
+    // getComputedStyle right after setAttribute, in the same script.
+    let dark = browser
+        .client
+        .execute(
+            &format!(
+                "document.querySelector('healthlink-connect').setAttribute('theme', 'dark');\
+                 {READ_COLOURS}"
+            ),
+            vec![],
+        )
+        .await
+        .expect("switch the theme");
+    assert_eq!(
+        serde_json::from_value::<Colours>(dark).unwrap(),
+        theme::dark()
+    );
+    let dialog = by_test_id(&browser.widget(0).await, "confirm-dialog")
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.computed_style(&dialog, "background-color").await,
+        theme::dark().card,
+        "the open dialog is dark too"
+    );
+
+    let de = Locale::De.catalog();
+    assert_eq!(switch_locale(&browser, Some("de")).await, said_in(de));
+    browser.screenshot("switched-dark-de").await;
+    browser
+        .assert_accessible("dark, German, dialog open after switching")
+        .await;
+    // Without the attribute, the browser's language (English) again.
+    assert_eq!(
+        switch_locale(&browser, None).await,
+        said_in(Locale::En.catalog())
+    );
+
+    assert_eq!(focused(&browser).await, "confirm-cancel");
+    assert_eq!(
+        status_of(&browser, "oura").await.as_deref(),
+        Some("connected")
+    );
+    assert_eq!(remounted_or_reloaded(&browser).await, Vec::<String>::new());
+    // And the dialog still works: Escape, focus back on the row.
+    press(&browser, ESCAPE).await;
+    wait_for_focus(&browser, "source-action oura").await;
     browser.close().await;
 }
 

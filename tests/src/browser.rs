@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::{Element, ShadowRoot};
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
@@ -14,6 +15,48 @@ use crate::{env, unique};
 
 /// How long UI may take to reach an expected state before a test fails.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The system's colour scheme, as CSS's `prefers-color-scheme` sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorScheme {
+    Light,
+    Dark,
+}
+
+impl ColorScheme {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Light => "light",
+            Self::Dark => "dark",
+        }
+    }
+}
+
+/// A Chrome DevTools Protocol command, sent through chromedriver's own
+/// endpoint for them: fantoccini speaks only WebDriver.
+#[derive(Debug)]
+struct DevToolsCommand {
+    method: &'static str,
+    params: serde_json::Value,
+}
+
+impl WebDriverCompatibleCommand for DevToolsCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (reqwest::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.method, "params": self.params });
+        (reqwest::Method::POST, Some(body.to_string()))
+    }
+}
 
 /// One browser with a fresh profile. Call [`Browser::close`] at the end; if a
 /// test panics first, `Drop` still ends chromedriver (and with it Chromium).
@@ -97,6 +140,35 @@ impl Browser {
             driver,
             profile,
         }
+    }
+
+    /// Makes the page see the system colour scheme as `scheme`, as if the
+    /// user had switched their system to it: `prefers-color-scheme` answers
+    /// accordingly from now on, across navigations, and pages already open
+    /// follow at once. (Headless Chromium prefers light by default.)
+    pub async fn prefer_color_scheme(&self, scheme: ColorScheme) {
+        self.client
+            .issue_cmd(DevToolsCommand {
+                method: "Emulation.setEmulatedMedia",
+                params: serde_json::json!({
+                    "features": [{ "name": "prefers-color-scheme", "value": scheme.as_str() }],
+                }),
+            })
+            .await
+            .expect("emulate prefers-color-scheme");
+        let dark = self
+            .client
+            .execute(
+                "return matchMedia('(prefers-color-scheme: dark)').matches",
+                vec![],
+            )
+            .await
+            .expect("read prefers-color-scheme");
+        assert_eq!(
+            dark.as_bool(),
+            Some(scheme == ColorScheme::Dark),
+            "the page does not see the emulated {scheme:?} scheme"
+        );
     }
 
     /// The shadow root of the `n`-th `<healthlink-connect>` on the page, once

@@ -1,7 +1,7 @@
 //! Support code for the black-box suite: where the running edge is, a host
 //! page server on another origin, a browser driven through chromedriver, the
-//! receiver of the edges' events, and a helper for waiting on asynchronous
-//! UI.
+//! receiver of the edges' events, the widget's palettes, and a helper for
+//! waiting on asynchronous UI.
 
 pub mod browser;
 pub mod edge;
@@ -10,6 +10,7 @@ pub mod host;
 pub mod load;
 pub mod proxy;
 pub mod receiver;
+pub mod theme;
 pub mod wait;
 
 use std::path::{Path, PathBuf};

@@ -9,6 +9,9 @@ use leptos::prelude::*;
 pub struct Controls {
     /// The current session token; the host replaces it when it expires.
     pub session: ArcRwSignal<String>,
+    /// The element's `locale` attribute (may be empty); changing it re-says
+    /// everything in the new language, keeping the widget's state.
+    pub locale: ArcRwSignal<String>,
     /// Notified to re-read the status list.
     pub refresh: ArcTrigger,
 }

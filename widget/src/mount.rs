@@ -35,6 +35,13 @@ impl WidgetHandle {
         self.controls.session.set(session.trim().to_owned());
     }
 
+    /// Speaks `locale` (the element's new `locale` attribute, may be empty)
+    /// from now on: the same widget, list, notice and open dialog, in the
+    /// new words (no remount, no reload).
+    pub fn set_locale(&self, locale: String) {
+        self.controls.locale.set(locale);
+    }
+
     /// Reconciles the status list with the edge now.
     pub fn refresh(&self) {
         self.controls.refresh.notify();
@@ -76,11 +83,12 @@ pub fn mount(
     let config = WidgetConfig::new(&edge, &session, &flow);
     let controls = Controls {
         session: ArcRwSignal::new(config.session.clone()),
+        locale: ArcRwSignal::new(locale),
         refresh: ArcTrigger::new(),
     };
     let app_controls = controls.clone();
     let view = leptos::mount::mount_to(container, move || {
-        view! { <App config host controls=app_controls locale/> }
+        view! { <App config host controls=app_controls/> }
     });
     Ok(WidgetHandle {
         view: Some(Box::new(view)),

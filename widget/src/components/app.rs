@@ -1,6 +1,8 @@
 //! The whole widget: heading, a live notice, and the source list; owns the
 //! connect and disconnect flows.
 
+use std::sync::Arc;
+
 use healthlink_shared::{ConnectionsResponse, Flow, FlowAction, FlowOutcome, SourceConnection};
 use leptos::ev;
 use leptos::prelude::*;
@@ -15,7 +17,7 @@ use crate::components::phone_dialog::PhoneDialog;
 use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
 use crate::controls::Controls;
-use crate::i18n::Locale;
+use crate::i18n::{Catalog, Locale};
 use crate::live_socket::LiveSocket;
 use crate::model::ending::Ending;
 use crate::model::links::navigable_connect_url;
@@ -54,6 +56,10 @@ fn ask_popup(
 /// edge after the flow ended.
 type AwaitedOutcome = (FlowOutcome, u32);
 
+/// The live notice kept as how to say it rather than as words, so that a
+/// `locale` changed after mounting says it again in the new language.
+type Saying = Arc<dyn Fn(&Catalog) -> Notice + Send + Sync>;
+
 /// Which row has a request in flight, and which kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Busy {
@@ -72,17 +78,13 @@ enum Phase {
 
 /// Shows the user's data sources and lets them connect and disconnect.
 /// `host` is the element events are dispatched on; `controls` are what the
-/// host page can change after mounting; `locale` is the element's `locale`
-/// attribute.
+/// host page can change after mounting (the session, the `locale`
+/// attribute, a refresh).
 #[component]
-pub fn App(
-    config: WidgetConfig,
-    host: HtmlElement,
-    controls: Controls,
-    locale: String,
-) -> impl IntoView {
+pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl IntoView {
     let state = RwSignal::new(LoadState::Loading);
-    let notice = RwSignal::new(None::<Notice>);
+    let notice = RwSignal::new(None::<Saying>);
+    let say = move |saying: Saying| notice.set(Some(saying));
     let busy = RwSignal::new(None::<Busy>);
     let session = controls.session.clone();
     // Every request uses the session the host gave most recently.
@@ -94,17 +96,16 @@ pub fn App(
         })
     };
     // The session's locale (known once the list loads), then the element's
-    // `locale` attribute, then the browser's languages.
+    // `locale` attribute (the host may change it at any time), then the
+    // browser's languages.
     let session_locale = RwSignal::new(None::<String>);
+    let attribute_locale = controls.locale.clone();
     let browser_languages = browser::preferred_languages();
     let locale = Memo::new(move |_| {
         session_locale.with(|session| {
-            let preferences = session
-                .iter()
-                .map(String::as_str)
-                .chain([locale.as_str()])
-                .chain(browser_languages.iter().map(String::as_str));
-            Locale::negotiate(preferences)
+            attribute_locale.with(|attribute| {
+                Locale::for_widget(session.as_deref(), attribute, &browser_languages)
+            })
         })
     });
     let t = move || locale.get().catalog();
@@ -137,12 +138,11 @@ pub fn App(
                 awaited.set_value(None);
                 confirmed.extend(confirm_outcome(&outcome, list));
             }
-            let t = locale.get_untracked().catalog();
             for outcome in &confirmed {
                 emit(outcome.host_event());
             }
-            if let Some(last) = confirmed.last() {
-                notice.set(Some(last.notice(t)));
+            if let Some(last) = confirmed.pop() {
+                say(Arc::new(move |t| last.notice(t)));
             }
         };
 
@@ -173,9 +173,16 @@ pub fn App(
                 if heard
                     && busy.with_untracked(Option::is_none)
                     && let Some(before) = &before
-                    && let Some(changed) = changed_elsewhere(before, list, t)
+                    && changed_elsewhere(before, list, t).is_some()
                 {
-                    notice.set(Some(changed));
+                    // Said again in the widget's language if it changes.
+                    let (before, after) = (before.clone(), list.clone());
+                    say(Arc::new(move |t| {
+                        changed_elsewhere(&before, &after, t).unwrap_or_else(|| Notice {
+                            text: String::new(),
+                            tone: Tone::Neutral,
+                        })
+                    }));
                 }
                 if let Some(delay) = recheck.try_update_value(|r| r.after_load(list)).flatten() {
                     let timer = set_timeout_with_handle(
@@ -332,8 +339,8 @@ pub fn App(
             }
             PopupEnd::ClosedEarly => {
                 emit(HostEvent::exit(&source.id));
-                let t = locale.get_untracked().catalog();
-                notice.set(Some(popup_closed_notice(&source.name, t)));
+                let name = source.name.clone();
+                say(Arc::new(move |t| popup_closed_notice(&name, t)));
             }
         }
         let _ = popup.window.close();
@@ -368,7 +375,8 @@ pub fn App(
         let t = locale.get_untracked().catalog();
         emit(HostEvent::error(Some(&source.id), &error, t));
         busy.set(None);
-        notice.set(Some(failure_notice(&source.name, action, &error, t)));
+        let name = source.name.clone();
+        say(Arc::new(move |t| failure_notice(&name, action, &error, t)));
     };
 
     let start_connect = move |source: SourceConnection| {
@@ -459,8 +467,8 @@ pub fn App(
                         }
                     });
                     busy.set(None);
-                    let t = locale.get_untracked().catalog();
-                    notice.set(Some(ending.notice(&source.name, status, t)));
+                    let name = source.name.clone();
+                    say(Arc::new(move |t| ending.notice(&name, status, t)));
                     emit(HostEvent::disconnect(&source.id, status, ending));
                     load();
                 }
@@ -542,18 +550,21 @@ pub fn App(
         view! { <SourceRow source busy on_action locale/> }
     };
 
+    let shown_notice =
+        Memo::new(move |_| notice.with(|saying| saying.as_ref().map(|saying| saying(t()))));
+
     view! {
         <section class="hl-card" aria-labelledby="hl-title" lang=move || t().lang>
             <h2 id="hl-title" class="hl-title">{move || t().title}</h2>
             <p class="hl-subtitle">{move || t().subtitle}</p>
             <p class="hl-notice" role="status" aria-live="polite" data-testid="notice"
-                data-tone=move || notice.with(|n| n.as_ref().map(|n| match n.tone {
+                data-tone=move || shown_notice.with(|n| n.as_ref().map(|n| match n.tone {
                     Tone::Success => "success",
                     Tone::Neutral => "neutral",
                     Tone::Problem => "problem",
                 }))
             >
-                {move || notice.with(|n| n.as_ref().map(|n| n.text.clone()))}
+                {move || shown_notice.with(|n| n.as_ref().map(|n| n.text.clone()))}
             </p>
             {move || match phase.get() {
                 Phase::Loading => view! { <SkeletonList label=Signal::derive(move || t().loading)/> }.into_any(),

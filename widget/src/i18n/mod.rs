@@ -49,6 +49,18 @@ impl Locale {
             .unwrap_or(Self::En)
     }
 
+    /// The widget's language: the session's locale (the host's backend
+    /// chose it for this user), then the element's `locale` attribute (which
+    /// the host may change after mounting), then the browser's languages.
+    pub fn for_widget(session: Option<&str>, attribute: &str, browser: &[String]) -> Self {
+        Self::negotiate(
+            session
+                .into_iter()
+                .chain([attribute])
+                .chain(browser.iter().map(String::as_str)),
+        )
+    }
+
     pub fn catalog(self) -> &'static Catalog {
         match self {
             Self::En => &en::CATALOG,
@@ -84,6 +96,28 @@ mod tests {
         assert_eq!(Locale::negotiate(["", "pt-PT"]), Locale::Pt);
         assert_eq!(Locale::negotiate(["ja", "zh"]), Locale::En);
         assert_eq!(Locale::negotiate([]), Locale::En);
+    }
+
+    #[test]
+    fn the_session_then_the_attribute_then_the_browser() {
+        let check = |session: Option<&str>, attribute: &str, browser: &[&str], expected| {
+            let browser: Vec<String> = browser.iter().map(|tag| (*tag).to_owned()).collect();
+            assert_eq!(
+                Locale::for_widget(session, attribute, &browser),
+                expected,
+                "session {session:?}, attribute {attribute:?}, browser {browser:?}"
+            );
+        };
+        check(Some("de"), "fr", &["es"], Locale::De);
+        check(None, "fr", &["es"], Locale::Fr);
+        // The host switched the attribute after mounting: the new one counts.
+        check(None, "pt-BR", &["es"], Locale::Pt);
+        // Removed, or a language the widget lacks: the browser's.
+        check(None, "", &["es-ES", "de"], Locale::Es);
+        check(None, "ja", &["it", "de"], Locale::De);
+        // A session locale the widget lacks does not hide the attribute.
+        check(Some("ja"), "fr", &[], Locale::Fr);
+        check(None, "", &[], Locale::En);
     }
 
     fn strings(catalog: &Catalog) -> Vec<(&'static str, &'static str)> {
