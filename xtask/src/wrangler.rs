@@ -196,12 +196,24 @@ pub fn dry_run_production(toolchain: &Toolchain) -> Result {
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> Result<u16> {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("finding a free port: {e}"))?;
-    listener
-        .local_addr()
-        .map(|addr| addr.port())
-        .map_err(|e| e.to_string())
+    // The kernel may hand a released port out again at once, and nothing
+    // binds ours until wrangler starts: never give the same port twice in
+    // one run, or two processes race for it.
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().map_err(|_| "port list poisoned".to_owned())?;
+    for _ in 0..100 {
+        let listener =
+            TcpListener::bind("127.0.0.1:0").map_err(|e| format!("finding a free port: {e}"))?;
+        let port = listener
+            .local_addr()
+            .map(|addr| addr.port())
+            .map_err(|e| e.to_string())?;
+        if !given.contains(&port) {
+            given.push(port);
+            return Ok(port);
+        }
+    }
+    Err("no free port that was not handed out already".to_owned())
 }
 
 /// The status code of a plain HTTP/1.1 GET on loopback, or `None` when the
