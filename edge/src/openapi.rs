@@ -51,6 +51,7 @@ mod tests {
                 "/v1/users/{user_id}/connections/{source}/disconnect",
             ),
             ("POST", "/v1/users/{user_id}/connections/{source}/delete"),
+            ("POST", "/v1/users/{user_id}/connections/{source}/sync"),
             ("GET", "/v1/users/{user_id}/audit"),
             ("GET", "/v1/users/{user_id}/events"),
             ("POST", "/v1/users/{user_id}/events/{event_id}/redeliver"),
@@ -77,7 +78,7 @@ mod tests {
             .values()
             .map(|ops| ops.as_object().unwrap().len())
             .sum::<usize>();
-        assert_eq!(route_count, 20, "the list above and the spec disagree");
+        assert_eq!(route_count, 21, "the list above and the spec disagree");
     }
 
     #[test]
@@ -118,6 +119,7 @@ mod tests {
             ApiError::SourceExpired,
             ApiError::UpstreamRefused,
             ApiError::WebhookUnauthorized,
+            ApiError::SourceNotConnected,
             ApiError::EventNotFound,
             ApiError::EventsNotConfigured,
             ApiError::Misconfigured {
@@ -139,6 +141,38 @@ mod tests {
                 error.status()
             );
         }
+    }
+
+    #[test]
+    fn event_types_and_sync_errors_are_the_ones_the_edge_speaks() {
+        use healthlink_shared::{EventType, SyncError};
+        let spec = spec();
+        let listed = |schema: &Value| -> Vec<String> {
+            schema["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|value| value.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let types: Vec<String> = EventType::ALL
+            .iter()
+            .map(|kind| kind.as_str().to_owned())
+            .collect();
+        assert_eq!(listed(&spec["components"]["schemas"]["EventType"]), types);
+        // Keys as a set: serde_json's map does not keep the file's order.
+        let webhooks: std::collections::BTreeSet<&String> =
+            spec["webhooks"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            webhooks,
+            types.iter().collect(),
+            "one webhook per event type"
+        );
+        let errors: Vec<String> = SyncError::ALL
+            .iter()
+            .map(|error| error.as_str().to_owned())
+            .collect();
+        assert_eq!(listed(&spec["components"]["schemas"]["SyncError"]), errors);
     }
 
     #[test]

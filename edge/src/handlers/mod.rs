@@ -6,7 +6,8 @@
 //!
 //! One module per concern: `sessions`, `status` (the list and
 //! reconciliation), `connect` (connect, return, sandbox consent),
-//! `disconnect`, `backend` (audit, erase), `webhooks`.
+//! `disconnect`, `backend` (audit, erase), `sync` (the backend's data
+//! reports), `events`, `webhooks`.
 
 mod backend;
 mod connect;
@@ -16,6 +17,7 @@ mod events;
 pub mod reply;
 mod sessions;
 mod status;
+mod sync;
 mod webhooks;
 
 #[cfg(test)]
@@ -46,6 +48,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             | Route::UserConnections(_)
             | Route::UserDisconnect(..)
             | Route::UserDelete(..)
+            | Route::UserSync(..)
             | Route::UserEvents(_)
             | Route::Redeliver(..)
             | Route::ResumeEvents
@@ -110,6 +113,10 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             Route::UserDelete(user, source) => {
                 self.backend(request)?;
                 self.backend_end(&user, source, AuditAction::Delete).await
+            }
+            Route::UserSync(user, source) => {
+                self.backend(request)?;
+                self.report_sync(&user, source, request.body).await
             }
             Route::UserEvents(user) => {
                 self.backend(request)?;
@@ -310,6 +317,7 @@ mod admission_tests {
             "/v1/connections/oura/connect",
             "/v1/connections/oura/disconnect",
             "/v1/users/alice/connections/oura/disconnect",
+            "/v1/users/alice/connections/oura/sync",
         ] {
             assert_eq!(
                 admit(&harness, path, None),
