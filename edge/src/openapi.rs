@@ -15,6 +15,16 @@ mod tests {
         serde_json::from_str(OPENAPI_JSON).expect("openapi.json is JSON")
     }
 
+    /// The values of a schema's `enum`, in order.
+    fn listed(schema: &Value) -> Vec<String> {
+        schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|value| value.as_str().unwrap().to_owned())
+            .collect()
+    }
+
     #[test]
     fn every_documented_operation_is_routed() {
         let spec = spec();
@@ -147,14 +157,6 @@ mod tests {
     fn event_types_and_sync_errors_are_the_ones_the_edge_speaks() {
         use healthlink_shared::{EventType, SyncError};
         let spec = spec();
-        let listed = |schema: &Value| -> Vec<String> {
-            schema["enum"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|value| value.as_str().unwrap().to_owned())
-                .collect()
-        };
         let types: Vec<String> = EventType::ALL
             .iter()
             .map(|kind| kind.as_str().to_owned())
@@ -180,14 +182,6 @@ mod tests {
         use healthlink_shared::{AuditAction, AuditActor, AuditResult};
         let spec = spec();
         let entry = &spec["components"]["schemas"]["AuditEntry"]["properties"];
-        let listed = |schema: &Value| -> Vec<String> {
-            schema["enum"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|value| value.as_str().unwrap().to_owned())
-                .collect()
-        };
         let spelled = |words: &mut dyn Iterator<Item = &str>| -> Vec<String> {
             words.map(str::to_owned).collect()
         };
