@@ -36,6 +36,12 @@ pub const VAR_EVENTS_TIMEOUT_MS: &str = "HEALTHLINK_EVENTS_TIMEOUT_MS";
 /// Test-only: a short retry schedule (ms, comma-separated), accepted only
 /// with an endpoint on loopback so no deployment can shorten its retries.
 pub const VAR_EVENTS_TEST_SCHEDULE_MS: &str = "HEALTHLINK_EVENTS_TEST_SCHEDULE_MS";
+/// How many hours a connected source may send no data before it is stale
+/// (default 72).
+pub const VAR_STALE_AFTER_HOURS: &str = "HEALTHLINK_STALE_AFTER_HOURS";
+/// Test-only: the same in seconds, accepted only with an events endpoint on
+/// loopback, so no deployment can flood its host with `connection.stale`.
+pub const VAR_STALE_AFTER_TEST_SECONDS: &str = "HEALTHLINK_STALE_AFTER_TEST_SECONDS";
 pub const SECRET_API_KEY: &str = "HEALTHLINK_API_KEY";
 pub const SECRET_SIGNING_KEY: &str = "HEALTHLINK_SIGNING_KEY";
 
@@ -144,6 +150,8 @@ pub struct Config {
     pub attempts_per_minute: u32,
     /// How long, and how much, of each user's audit trail is kept.
     pub audit_retention: crate::user_state::AuditRetention,
+    /// How long a connected source may send no data before it is stale.
+    pub stale_after_ms: i64,
     /// The demo page and its keyless session route (only ever with the
     /// sandbox; see [`Config::demo_enabled`]).
     pub demo: bool,
@@ -164,6 +172,7 @@ impl std::fmt::Debug for Config {
             .field("app_name", &self.app_name)
             .field("upstream_timeout_ms", &self.upstream_timeout_ms)
             .field("phone_link", &self.phone_link)
+            .field("stale_after_ms", &self.stale_after_ms)
             .field("demo", &self.demo)
             .finish_non_exhaustive()
     }
@@ -331,8 +340,7 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
             return None;
         };
         let Some(parsed) = url::Url::parse(&url).ok().filter(|parsed| {
-            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-            (parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback))
+            (parsed.scheme() == "https" || (parsed.scheme() == "http" && is_loopback(parsed)))
                 && parsed.host_str().is_some()
                 && parsed.username().is_empty()
                 && parsed.password().is_none()
@@ -343,7 +351,7 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
             ));
             return None;
         };
-        let loopback = parsed.scheme() == "http";
+        let loopback = is_loopback(&parsed);
         let mut keys = Vec::new();
         for (name, secret) in [
             (SECRET_EVENTS_SECRET, secret.clone()),
@@ -393,10 +401,41 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
     }
 }
 
+impl<L: Fn(&str) -> Option<String>> Reader<L> {
+    /// The staleness threshold: hours, or (tests, with events to a
+    /// loopback endpoint only) seconds.
+    fn stale_after_ms(&mut self, events: Option<&EventsConfig>) -> i64 {
+        let hours = self.number(
+            VAR_STALE_AFTER_HOURS,
+            1..=2160,
+            crate::freshness::DEFAULT_STALE_AFTER_HOURS,
+        );
+        let testing = (self.lookup)(VAR_STALE_AFTER_TEST_SECONDS)
+            .is_some_and(|value| !value.trim().is_empty());
+        if !testing {
+            return i64::from(hours) * 3_600_000;
+        }
+        let loopback = events
+            .and_then(|events| url::Url::parse(&events.url).ok())
+            .is_some_and(|url| is_loopback(&url));
+        if !loopback {
+            self.problem(format!(
+                "{VAR_STALE_AFTER_TEST_SECONDS} is for tests with {VAR_EVENTS_URL} on a \
+                 loopback endpoint only; remove it (use {VAR_STALE_AFTER_HOURS})."
+            ));
+        }
+        i64::from(self.number(VAR_STALE_AFTER_TEST_SECONDS, 1..=3600, 1)) * 1000
+    }
+}
+
+/// Whether `url` is on this machine: where tests and local emulators run.
+fn is_loopback(url: &url::Url) -> bool {
+    matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+}
+
 fn parse_base_url(value: &str) -> Option<String> {
     let url = url::Url::parse(value).ok()?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
     let plain = url.query().is_none()
         && url.fragment().is_none()
         && url.username().is_empty()
@@ -569,6 +608,7 @@ impl Config {
             max_rows: reader.number(VAR_AUDIT_MAX_ROWS, 100..=1_000_000, defaults.max_rows),
         };
         let events = reader.events();
+        let stale_after_ms = reader.stale_after_ms(events.as_ref());
         let api_key = reader.secret(SECRET_API_KEY, MIN_API_KEY_LEN);
         let signing_key = reader.secret(SECRET_SIGNING_KEY, MIN_SIGNING_KEY_LEN);
         match aggregator {
@@ -582,6 +622,7 @@ impl Config {
                 phone_link,
                 attempts_per_minute,
                 audit_retention,
+                stale_after_ms,
                 demo,
                 api_key,
                 signing_key,
@@ -763,6 +804,44 @@ pub mod tests {
         .unwrap();
         assert_eq!(local.schedule_ms, [100, 200, 400]);
         assert_eq!(local.timeout_ms, 1500);
+    }
+
+    #[test]
+    fn staleness_is_hours_and_seconds_only_for_tests_on_loopback() {
+        let stale_after = |pairs: &[(&str, &str)]| parse(pairs).map(|c| c.stale_after_ms);
+        assert_eq!(stale_after(&[]), Ok(72 * 3_600_000));
+        assert_eq!(
+            stale_after(&[(VAR_STALE_AFTER_HOURS, " 24 ")]),
+            Ok(24 * 3_600_000)
+        );
+        for bad in ["0", "2161", "1.5", "a day"] {
+            let error = parse(&[(VAR_STALE_AFTER_HOURS, bad)])
+                .unwrap_err()
+                .message();
+            assert!(error.contains(VAR_STALE_AFTER_HOURS), "{bad}: {error}");
+        }
+        let loopback = [
+            (VAR_EVENTS_URL, "http://127.0.0.1:9999/hook"),
+            (SECRET_EVENTS_SECRET, TEST_EVENTS_SECRET),
+            (VAR_STALE_AFTER_TEST_SECONDS, "4"),
+        ];
+        assert_eq!(stale_after(&loopback), Ok(4_000));
+        // Anywhere else it is refused: without events, or with a real host.
+        for pairs in [
+            vec![(VAR_STALE_AFTER_TEST_SECONDS, "4")],
+            vec![
+                (VAR_EVENTS_URL, "https://api.example.com/events"),
+                (SECRET_EVENTS_SECRET, TEST_EVENTS_SECRET),
+                (VAR_STALE_AFTER_TEST_SECONDS, "4"),
+            ],
+        ] {
+            let error = parse(&pairs).unwrap_err().message();
+            assert!(error.contains(VAR_STALE_AFTER_TEST_SECONDS), "{error}");
+        }
+        let mut zero = loopback.to_vec();
+        zero[2].1 = "0";
+        let error = parse(&zero).unwrap_err().message();
+        assert!(error.contains(VAR_STALE_AFTER_TEST_SECONDS), "{error}");
     }
 
     #[test]

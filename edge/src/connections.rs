@@ -2,9 +2,10 @@
 //! aggregator's own view.
 
 use healthlink_shared::{
-    CATALOG, ConnectionStatus, ConnectionsResponse, SourceConnection, SourceKind,
+    CATALOG, ConnectionStatus, ConnectionsResponse, SourceConnection, SourceInfo, SourceKind,
 };
 
+use crate::freshness::is_stale;
 use crate::time::rfc3339_from_unix_ms;
 use crate::user_state::{StoredStatus, UserRecord};
 
@@ -12,42 +13,58 @@ use crate::user_state::{StoredStatus, UserRecord};
 /// source with no stored row has never been connected: `disconnected`, with
 /// no timestamp. Stored rows for sources no longer in the catalog are ignored.
 /// Phone-only sources carry `phone_link` (the configured template with
-/// `{source}` filled in), when there is one.
+/// `{source}` filled in), when there is one; sources the backend reported
+/// data for carry `last_data_at`, and `stale` once they are
+/// ([`crate::freshness::is_stale`] after `stale_after_ms`).
 pub fn status_list(
     stored: &[StoredStatus],
     offers: impl Fn(&str) -> bool,
     phone_link: Option<&str>,
     now_ms: i64,
+    stale_after_ms: i64,
 ) -> ConnectionsResponse {
     let sources = CATALOG
         .iter()
         .filter(|source| offers(source.id))
         .map(|source| {
-            let row = stored
-                .iter()
-                .find(|row| row.source == source.id)
-                .filter(|row| !is_abandoned_connect(row, now_ms));
-            SourceConnection {
-                id: source.id.to_owned(),
-                name: source.name.to_owned(),
-                kind: source.kind,
-                status: row.map_or(ConnectionStatus::Disconnected, |row| row.status),
-                updated_at: row.map(|row| rfc3339_from_unix_ms(row.updated_at_ms)),
-                error: row
-                    .filter(|row| row.status == ConnectionStatus::Error)
-                    .and_then(|row| row.error.clone()),
-                phone_link: phone_link
-                    .filter(|_| source.kind == SourceKind::Mobile)
-                    .map(|template| template.replace("{source}", source.id)),
-                pending: row
-                    .filter(|row| row.status == ConnectionStatus::Pending)
-                    .and_then(|row| row.pending),
-            }
+            let row = stored.iter().find(|row| row.source == source.id);
+            source_connection(source, row, phone_link, now_ms, stale_after_ms)
         })
         .collect();
     ConnectionsResponse {
         sources,
         locale: None,
+    }
+}
+
+/// One row of the status list: `source` as its stored row (if any) says.
+pub fn source_connection(
+    source: &SourceInfo,
+    row: Option<&StoredStatus>,
+    phone_link: Option<&str>,
+    now_ms: i64,
+    stale_after_ms: i64,
+) -> SourceConnection {
+    let row = row.filter(|row| !is_abandoned_connect(row, now_ms));
+    let data = row.and_then(|row| row.data.as_ref());
+    SourceConnection {
+        id: source.id.to_owned(),
+        name: source.name.to_owned(),
+        kind: source.kind,
+        status: row.map_or(ConnectionStatus::Disconnected, |row| row.status),
+        updated_at: row.map(|row| rfc3339_from_unix_ms(row.updated_at_ms)),
+        error: row
+            .filter(|row| row.status == ConnectionStatus::Error)
+            .and_then(|row| row.error.clone()),
+        phone_link: phone_link
+            .filter(|_| source.kind == SourceKind::Mobile)
+            .map(|template| template.replace("{source}", source.id)),
+        pending: row
+            .filter(|row| row.status == ConnectionStatus::Pending)
+            .and_then(|row| row.pending),
+        last_data_at: data.map(|data| rfc3339_from_unix_ms(data.last_data_at_ms)),
+        stale: row.is_some_and(|row| is_stale(row, stale_after_ms, now_ms)),
+        sync_error: data.and_then(|data| data.error),
     }
 }
 
@@ -66,8 +83,10 @@ pub struct ListView {
     /// When the reading session was minted (ms); a session from before an
     /// erasure reads nothing. `None` for the backend.
     pub session_issued_at_ms: Option<i64>,
-    /// The reader's clock, for abandoned connects.
+    /// The reader's clock, for abandoned connects and staleness.
     pub now_ms: i64,
+    /// How long a connected source may send no data before it is stale.
+    pub stale_after_ms: i64,
 }
 
 impl ListView {
@@ -77,6 +96,7 @@ impl ListView {
         query.append_pair("view", "list");
         query.append_pair("sources", &self.sources.join(","));
         query.append_pair("now", &self.now_ms.to_string());
+        query.append_pair("stale_after", &self.stale_after_ms.to_string());
         if let Some(issued) = self.session_issued_at_ms {
             query.append_pair("issued", &issued.to_string());
         }
@@ -93,6 +113,7 @@ impl ListView {
     /// is not a list view, or one whose numbers do not parse).
     pub fn from_query(query: &str) -> Option<Self> {
         let (mut is_list, mut now_ms, mut session_issued_at_ms) = (false, None, None);
+        let mut stale_after_ms = None;
         let (mut sources, mut phone_link, mut locale) = (Vec::new(), None, None);
         for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
             match &*name {
@@ -106,6 +127,7 @@ impl ListView {
                 }
                 "now" => now_ms = Some(value.parse().ok()?),
                 "issued" => session_issued_at_ms = Some(value.parse().ok()?),
+                "stale_after" => stale_after_ms = Some(value.parse().ok()?),
                 "phone_link" => phone_link = Some(value.into_owned()),
                 "locale" => locale = Some(value.into_owned()),
                 _ => {}
@@ -117,6 +139,7 @@ impl ListView {
             locale,
             session_issued_at_ms,
             now_ms: now_ms.filter(|_| is_list)?,
+            stale_after_ms: stale_after_ms?,
         })
     }
 
@@ -133,6 +156,7 @@ impl ListView {
             |id| self.sources.iter().any(|source| source == id),
             self.phone_link.as_deref(),
             self.now_ms,
+            self.stale_after_ms,
         );
         list.locale.clone_from(&self.locale);
         Some(list)
@@ -207,6 +231,7 @@ mod tests {
             locale: Some("de-CH".into()),
             session_issued_at_ms: Some(5_000),
             now_ms: 9_000,
+            stale_after_ms: 3_000,
         };
         assert_eq!(ListView::from_query(&view.to_query()), Some(view.clone()));
         let bare = ListView {
@@ -219,15 +244,52 @@ mod tests {
         assert_eq!(ListView::from_query(""), None);
         assert_eq!(ListView::from_query("view=other&sources=oura&now=1"), None);
         assert_eq!(ListView::from_query("view=list&sources=oura&now=x"), None);
+        assert_eq!(
+            ListView::from_query("view=list&sources=oura&now=1"),
+            None,
+            "a view says when a source is stale"
+        );
+        assert_eq!(
+            ListView::from_query("view=list&sources=oura&now=1&stale_after=soon"),
+            None
+        );
 
+        // Oura stale (data at 1 s, connected at 0, 3 s allowed, read at
+        // 9 s), Apple Health fresh with a code from the host's pipeline.
+        let reported = |source, status, last_data_at_ms, error| StoredStatus {
+            data: Some(crate::freshness::DataReport {
+                last_data_at_ms,
+                error,
+                stale_event_for_ms: None,
+            }),
+            ..row(source, status)
+        };
         let record = UserRecord {
-            statuses: vec![row("oura", ConnectionStatus::Connected)],
+            statuses: vec![
+                reported("oura", ConnectionStatus::Connected, 1_000, None),
+                reported(
+                    "apple_health",
+                    ConnectionStatus::Connected,
+                    8_000,
+                    Some(healthlink_shared::SyncError::NoDataPermission),
+                ),
+            ],
             erased_at_ms: None,
         };
         let list = view.render(&record).unwrap();
         let ids: Vec<&str> = list.sources.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["oura", "apple_health"]);
         assert_eq!(list.sources[0].status, ConnectionStatus::Connected);
+        assert_eq!(
+            list.sources[0].last_data_at.as_deref(),
+            Some("1970-01-01T00:00:01.000Z")
+        );
+        assert!(list.sources[0].stale);
+        assert!(!list.sources[1].stale);
+        assert_eq!(
+            list.sources[1].sync_error,
+            Some(healthlink_shared::SyncError::NoDataPermission)
+        );
         assert_eq!(
             list.sources[1].phone_link.as_deref(),
             Some("acme://connect/apple_health?a=1&b=2")
@@ -240,10 +302,26 @@ mod tests {
                 &record.statuses,
                 |id| id == "oura" || id == "apple_health",
                 view.phone_link.as_deref(),
-                view.now_ms
+                view.now_ms,
+                view.stale_after_ms
             )
             .sources
         );
+        // And the same rows one at a time (the answer to a sync report).
+        for (source, listed) in ["oura", "apple_health"].into_iter().zip(&list.sources) {
+            let info = healthlink_shared::find_source(source).unwrap();
+            let stored = record.statuses.iter().find(|row| row.source == source);
+            assert_eq!(
+                &source_connection(
+                    info,
+                    stored,
+                    view.phone_link.as_deref(),
+                    view.now_ms,
+                    view.stale_after_ms
+                ),
+                listed
+            );
+        }
     }
 
     #[test]
@@ -254,6 +332,7 @@ mod tests {
             locale: None,
             session_issued_at_ms: issued,
             now_ms: 10_000,
+            stale_after_ms: 1_000,
         };
         let erased = UserRecord {
             statuses: vec![],
@@ -275,12 +354,13 @@ mod tests {
             error: Some("Garmin is not answering.".into()),
             pending: None,
             deleting: false,
+            data: None,
         }
     }
 
     #[test]
     fn new_user_sees_every_source_disconnected() {
-        let list = status_list(&[], |_| true, None, 0);
+        let list = status_list(&[], |_| true, None, 0, 1_000);
         assert_eq!(list.sources.len(), CATALOG.len());
         assert!(
             list.sources
@@ -298,7 +378,7 @@ mod tests {
             row("garmin", ConnectionStatus::Error),
             row("retired_source", ConnectionStatus::Connected),
         ];
-        let list = status_list(&stored, |id| id == "oura" || id == "garmin", None, 0);
+        let list = status_list(&stored, |id| id == "oura" || id == "garmin", None, 0, 1_000);
         assert_eq!(list.sources.len(), 2);
         assert_eq!(list.sources[0].id, "garmin");
         assert_eq!(
@@ -318,7 +398,7 @@ mod tests {
 
     #[test]
     fn phone_only_sources_carry_the_phone_link() {
-        let list = status_list(&[], |_| true, Some("acme://connect/{source}"), 0);
+        let list = status_list(&[], |_| true, Some("acme://connect/{source}"), 0, 1_000);
         for source in &list.sources {
             let expected = (source.kind == SourceKind::Mobile)
                 .then(|| format!("acme://connect/{}", source.id));
@@ -326,7 +406,7 @@ mod tests {
         }
         assert!(list.sources.iter().any(|s| s.phone_link.is_some()));
         assert!(
-            status_list(&[], |_| true, None, 0)
+            status_list(&[], |_| true, None, 0, 1_000)
                 .sources
                 .iter()
                 .all(|s| s.phone_link.is_none())
@@ -368,6 +448,7 @@ mod tests {
                 |id| id == "oura",
                 None,
                 now_ms,
+                1_000,
             )
             .sources[0]
                 .clone()

@@ -65,6 +65,9 @@ pub enum ApiError {
     UpstreamRefused,
     /// A webhook without the shared secret.
     WebhookUnauthorized,
+    /// A data report for a source the user has not connected (nor is
+    /// connecting or disconnecting): there is no data flow to track.
+    SourceNotConnected,
     /// No event with that id for that user.
     EventNotFound,
     /// The user has as many live-update sockets open as allowed.
@@ -102,7 +105,10 @@ impl ApiError {
             | Self::SourceNotAllowed => 403,
             Self::NotFound | Self::UnknownSource | Self::EventNotFound => 404,
             Self::MethodNotAllowed { .. } => 405,
-            Self::StateAlreadyUsed | Self::SourceExpired | Self::EventsNotConfigured => 409,
+            Self::StateAlreadyUsed
+            | Self::SourceExpired
+            | Self::SourceNotConnected
+            | Self::EventsNotConfigured => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited { .. } | Self::TooManyAttempts { .. } | Self::TooManyConnections => {
@@ -141,6 +147,7 @@ impl ApiError {
             Self::SourceExpired => "source_expired",
             Self::UpstreamRefused => "upstream_refused",
             Self::WebhookUnauthorized => "webhook_unauthorized",
+            Self::SourceNotConnected => "source_not_connected",
             Self::EventNotFound => "event_not_found",
             Self::TooManyConnections => "too_many_connections",
             Self::EventsNotConfigured => "events_not_configured",
@@ -199,6 +206,15 @@ impl ApiError {
             Self::TooManyConnections => (
                 "Too many open widgets",
                 Some("Close another tab with this widget, then try again.".into()),
+            ),
+            Self::SourceNotConnected => (
+                "Data source not connected",
+                Some(
+                    "This user has not connected this source, so there is no data flow to \
+                     track; nothing was stored. A report that crossed a disconnect can be \
+                     ignored."
+                        .into(),
+                ),
             ),
             Self::EventNotFound => (
                 "Event not found",

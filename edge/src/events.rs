@@ -123,6 +123,7 @@ pub fn event_for(
         previous_status: Some(before.as_str().to_owned()),
         delete_data,
         error,
+        last_data_at: None,
         actor: change.actor.as_str().to_owned(),
         aggregator: change.aggregator.clone(),
         audit_id: Some(audit_id),
@@ -139,6 +140,52 @@ fn upgrades_to_delete(previous: Option<&StoredStatus>, change: &Change) -> bool 
         && previous.is_some_and(|row| row.status == ConnectionStatus::Pending && !row.deleting)
 }
 
+/// A `connection.stale` the user's alarm writes, and the period it is for
+/// (the source's last data, to mark as announced in the same step).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleEvent {
+    pub source: String,
+    pub last_data_at_ms: i64,
+    pub event: OutboxEvent,
+}
+
+/// The `connection.stale` events due at `now_ms` for a user's sources
+/// ([`crate::freshness::stale_events_due`]), written at `now_ms`. The actor
+/// is the backend: staleness is judged from its reports.
+pub fn stale_events(
+    user_id: &str,
+    aggregator: &str,
+    rows: &[StoredStatus],
+    stale_after_ms: i64,
+    now_ms: i64,
+) -> Vec<StaleEvent> {
+    crate::freshness::stale_events_due(rows, stale_after_ms, now_ms)
+        .into_iter()
+        .filter_map(|row| {
+            let data = row.data.as_ref()?;
+            let stale_at = crate::freshness::stale_at(row, stale_after_ms)?;
+            let event = EventData {
+                user_id: user_id.to_owned(),
+                source: Some(row.source.clone()),
+                status: Some(row.status.as_str().to_owned()),
+                previous_status: None,
+                delete_data: None,
+                error: None,
+                last_data_at: Some(rfc3339_from_unix_ms(data.last_data_at_ms)),
+                actor: healthlink_shared::AuditActor::Backend.as_str().to_owned(),
+                aggregator: aggregator.to_owned(),
+                audit_id: None,
+                occurred_at: rfc3339_from_unix_ms(stale_at),
+            };
+            Some(StaleEvent {
+                source: row.source.clone(),
+                last_data_at_ms: data.last_data_at_ms,
+                event: outbox_event(EventType::Stale, now_ms, event),
+            })
+        })
+        .collect()
+}
+
 /// `user.erased`, written into the emptied object right after an erasure.
 pub fn erased_event(user_id: &str, aggregator: &str, at_ms: i64) -> OutboxEvent {
     let data = EventData {
@@ -148,6 +195,7 @@ pub fn erased_event(user_id: &str, aggregator: &str, at_ms: i64) -> OutboxEvent 
         previous_status: None,
         delete_data: Some(true),
         error: None,
+        last_data_at: None,
         actor: healthlink_shared::AuditActor::Backend.as_str().to_owned(),
         aggregator: aggregator.to_owned(),
         audit_id: None,
@@ -343,6 +391,7 @@ mod tests {
             error: None,
             pending: (status == ConnectionStatus::Pending).then_some(FlowAction::Disconnect),
             deleting,
+            data: None,
         }
     }
 
@@ -470,6 +519,44 @@ mod tests {
         assert_eq!(event.data.user_id, "alice");
         assert_eq!(event.data.source, None);
         assert_eq!(event.data.actor, "backend");
+    }
+
+    #[test]
+    fn a_stale_source_makes_one_event_saying_since_when() {
+        use crate::freshness::DataReport;
+        let report = |told_for| StoredStatus {
+            source: "garmin".into(),
+            updated_at_ms: 1_000,
+            data: Some(DataReport {
+                last_data_at_ms: 5_000,
+                error: None,
+                stale_event_for_ms: told_for,
+            }),
+            ..stored(ConnectionStatus::Connected, false)
+        };
+        let due = stale_events("alice", "rook", &[report(None)], 10_000, 20_000);
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            (due[0].source.as_str(), due[0].last_data_at_ms),
+            ("garmin", 5_000)
+        );
+        let event: Event = serde_json::from_str(&due[0].event.body).unwrap();
+        assert_eq!(event.kind, EventType::Stale);
+        assert_eq!(event.timestamp, "1970-01-01T00:00:20.000Z");
+        assert_eq!(event.data.occurred_at, "1970-01-01T00:00:15.000Z");
+        assert_eq!(
+            event.data.last_data_at.as_deref(),
+            Some("1970-01-01T00:00:05.000Z")
+        );
+        assert_eq!(
+            (event.data.user_id.as_str(), event.data.actor.as_str()),
+            ("alice", "backend")
+        );
+        assert_eq!(event.data.aggregator, "rook");
+        assert_eq!(event.data.audit_id, None);
+        // Not yet stale, or already told for this period: none.
+        assert!(stale_events("alice", "rook", &[report(None)], 10_000, 14_999).is_empty());
+        assert!(stale_events("alice", "rook", &[report(Some(5_000))], 10_000, 90_000).is_empty());
     }
 
     #[test]

@@ -192,6 +192,7 @@ mod tests {
             error: None,
             pending: None,
             deleting,
+            data: None,
         };
         let recorded = |status, outcome| {
             disconnect_is_recorded(Some(&row(status, false)), outcome, AuditAction::Disconnect)

@@ -13,6 +13,7 @@ pub mod cors;
 pub mod error;
 pub mod events;
 pub mod flows;
+pub mod freshness;
 pub mod handlers;
 pub mod live;
 pub mod log;

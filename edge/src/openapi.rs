@@ -15,6 +15,16 @@ mod tests {
         serde_json::from_str(OPENAPI_JSON).expect("openapi.json is JSON")
     }
 
+    /// The values of a schema's `enum`, in order.
+    fn listed(schema: &Value) -> Vec<String> {
+        schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|value| value.as_str().unwrap().to_owned())
+            .collect()
+    }
+
     #[test]
     fn every_documented_operation_is_routed() {
         let spec = spec();
@@ -51,6 +61,7 @@ mod tests {
                 "/v1/users/{user_id}/connections/{source}/disconnect",
             ),
             ("POST", "/v1/users/{user_id}/connections/{source}/delete"),
+            ("POST", "/v1/users/{user_id}/connections/{source}/sync"),
             ("GET", "/v1/users/{user_id}/audit"),
             ("GET", "/v1/users/{user_id}/events"),
             ("POST", "/v1/users/{user_id}/events/{event_id}/redeliver"),
@@ -79,7 +90,7 @@ mod tests {
             .values()
             .map(|ops| ops.as_object().unwrap().len())
             .sum::<usize>();
-        assert_eq!(route_count, 22, "the list above and the spec disagree");
+        assert_eq!(route_count, 23, "the list above and the spec disagree");
     }
 
     #[test]
@@ -120,6 +131,7 @@ mod tests {
             ApiError::SourceExpired,
             ApiError::UpstreamRefused,
             ApiError::WebhookUnauthorized,
+            ApiError::SourceNotConnected,
             ApiError::EventNotFound,
             ApiError::EventsNotConfigured,
             ApiError::TooManyConnections,
@@ -145,18 +157,34 @@ mod tests {
     }
 
     #[test]
+    fn event_types_and_sync_errors_are_the_ones_the_edge_speaks() {
+        use healthlink_shared::{EventType, SyncError};
+        let spec = spec();
+        let types: Vec<String> = EventType::ALL
+            .iter()
+            .map(|kind| kind.as_str().to_owned())
+            .collect();
+        assert_eq!(listed(&spec["components"]["schemas"]["EventType"]), types);
+        // Keys as a set: serde_json's map does not keep the file's order.
+        let webhooks: std::collections::BTreeSet<&String> =
+            spec["webhooks"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            webhooks,
+            types.iter().collect(),
+            "one webhook per event type"
+        );
+        let errors: Vec<String> = SyncError::ALL
+            .iter()
+            .map(|error| error.as_str().to_owned())
+            .collect();
+        assert_eq!(listed(&spec["components"]["schemas"]["SyncError"]), errors);
+    }
+
+    #[test]
     fn the_audit_vocabulary_is_the_one_the_edge_writes() {
         use healthlink_shared::{AuditAction, AuditActor, AuditResult};
         let spec = spec();
         let entry = &spec["components"]["schemas"]["AuditEntry"]["properties"];
-        let listed = |schema: &Value| -> Vec<String> {
-            schema["enum"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|value| value.as_str().unwrap().to_owned())
-                .collect()
-        };
         let spelled = |words: &mut dyn Iterator<Item = &str>| -> Vec<String> {
             words.map(str::to_owned).collect()
         };

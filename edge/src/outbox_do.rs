@@ -1,9 +1,11 @@
 //! The user's outbox inside their Durable Object, and its delivery: events
 //! are written by the same synchronous SQL step as the change they report
 //! (`UserState::apply`), and an alarm sends them to the host, in order, one
-//! at a time, retrying on the schedule of [`crate::events`]. Also the
-//! events monitor, one object that knows how delivery stands across users
-//! (`/healthz`) and which endpoints answered 410.
+//! at a time, retrying on the schedule of [`crate::events`]. The same alarm
+//! also wakes at the next staleness deadline and writes `connection.stale`
+//! ([`crate::freshness`] decides). Also the events monitor, one object that
+//! knows how delivery stands across users (`/healthz`) and which endpoints
+//! answered 410.
 
 use healthlink_shared::EventType;
 use worker::{Response, SqlStorageValue};
@@ -12,11 +14,13 @@ use crate::aggregator::http::{HttpClient, HttpRequest, Method, TransportError};
 use crate::config::EventsConfig;
 use crate::events::{
     Attempt, EventsHealth, KEPT_DELIVERED, Next, OutboxEvent, OutboxRow, endpoint_key, next_step,
-    paused_recheck_ms, retry_at, signature_header,
+    paused_recheck_ms, retry_at, signature_header, stale_events,
 };
 use crate::fetch_client::FetchClient;
+use crate::freshness::{next_stale_check, next_wake};
 use crate::user_state::{
-    EVENTS_REPORTED_LINK as REPORTED_LINK, ObjectName, UserStateCommand, UserStateReply,
+    EVENTS_REPORTED_LINK as REPORTED_LINK, ObjectName, USER_ID_LINK, UserStateCommand,
+    UserStateReply,
 };
 use crate::user_state_do::UserState;
 
@@ -104,11 +108,68 @@ impl UserState {
     }
 
     /// Makes sure an alarm will look at the outbox when something in it is
-    /// waiting: after every write, so no recorded event is left behind.
+    /// waiting, and at the sources when one will turn stale: after every
+    /// write, so no recorded event is left behind and a new deadline (data
+    /// reported, a source connected again) is not missed. An alarm already
+    /// set earlier stays; it sets the next one itself.
     pub(crate) async fn ensure_alarm(&self) -> worker::Result<()> {
+        let Some(wanted) = self.next_wake()? else {
+            return Ok(());
+        };
         let storage = self.state.storage();
-        if storage.get_alarm().await?.is_none() && self.head()?.is_some() {
-            storage.set_alarm(0).await?;
+        if storage
+            .get_alarm()
+            .await?
+            .is_none_or(|alarm| alarm > wanted)
+        {
+            storage
+                .set_alarm((wanted - crate::isolate::now_ms()).max(0))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// When the object must wake next ([`next_wake`]): for the outbox's
+    /// head, or for the next staleness deadline (with events configured).
+    fn next_wake(&self) -> worker::Result<Option<i64>> {
+        let stale_check = match self.stale_after_ms() {
+            Some(stale_after_ms) => next_stale_check(&self.statuses()?, stale_after_ms),
+            None => None,
+        };
+        Ok(next_wake(
+            self.head()?.map(|head| head.next_at_ms),
+            stale_check,
+        ))
+    }
+
+    /// The staleness threshold, when events are configured (without them
+    /// there is nobody to tell).
+    fn stale_after_ms(&self) -> Option<i64> {
+        let config = crate::isolate::config(&self.env);
+        let config = config.as_ref().as_ref().ok()?;
+        config.events.as_ref().map(|_| config.stale_after_ms)
+    }
+
+    /// Writes the `connection.stale` events due now into the outbox, each
+    /// with its period marked announced in the same step, so a source is
+    /// announced once per period however often the alarm runs.
+    fn write_stale_events(&self, aggregator: &str, now_ms: i64) -> worker::Result<()> {
+        let Some(stale_after_ms) = self.stale_after_ms() else {
+            return Ok(());
+        };
+        let rows = self.statuses()?;
+        let Some(user_id) = self.link(USER_ID_LINK)? else {
+            return Ok(());
+        };
+        for stale in stale_events(&user_id, aggregator, &rows, stale_after_ms, now_ms) {
+            self.enqueue(&stale.event, now_ms)?;
+            self.sql.exec(
+                "UPDATE source_data SET stale_event_for_ms = ? WHERE source = ?",
+                vec![
+                    SqlStorageValue::try_from_i64(stale.last_data_at_ms)?,
+                    stale.source.as_str().into(),
+                ],
+            )?;
         }
         Ok(())
     }
@@ -126,30 +187,27 @@ impl UserState {
         Ok(rows.into_iter().next())
     }
 
-    /// The alarm: sends what is due, in order, and sets the next alarm.
+    /// The alarm: writes the `connection.stale` events now due, sends what
+    /// is due, in order, and sets the next alarm (the outbox's next attempt
+    /// or the next staleness deadline, whichever is first).
     pub(crate) async fn deliver_due(&self) -> worker::Result<Response> {
         let config = crate::isolate::config(&self.env);
+        let Ok(config) = config.as_ref().as_ref() else {
+            return Response::empty();
+        };
         // Events switched off: the outbox waits, nothing is lost.
-        let Some(events) = config
-            .as_ref()
-            .as_ref()
-            .ok()
-            .and_then(|c| c.events.as_ref())
-        else {
+        let Some(events) = config.events.as_ref() else {
             return Response::empty();
         };
         let started = crate::isolate::now_ms();
+        self.write_stale_events(config.aggregator.name(), started)?;
         let storage = self.state.storage();
+        let mut handed_over = false;
         for _ in 0..PER_ALARM {
             let now = crate::isolate::now_ms();
             let head = self.head()?;
-            match next_step(head.as_ref().map(|head| head.next_at_ms), now) {
-                Next::Idle => break,
-                Next::WakeAt(at) => {
-                    storage.set_alarm(at - now).await?;
-                    break;
-                }
-                Next::Send => {}
+            if next_step(head.as_ref().map(|head| head.next_at_ms), now) != Next::Send {
+                break;
             }
             let Some(head) = head else { break };
             if self.endpoint_disabled(events).await? {
@@ -160,8 +218,16 @@ impl UserState {
             self.settle(&head, &attempt, events)?;
             if crate::isolate::now_ms() - started > ALARM_BUDGET_MS {
                 storage.set_alarm(0).await?;
+                handed_over = true;
                 break;
             }
+        }
+        // Also after PER_ALARM sends with more due: the next alarm is then
+        // at once.
+        if !handed_over && let Some(at) = self.next_wake()? {
+            storage
+                .set_alarm((at - crate::isolate::now_ms()).max(0))
+                .await?;
         }
         self.report_health().await;
         Response::empty()

@@ -23,6 +23,8 @@ pub enum Route {
     UserConnections(UserId),
     UserDisconnect(UserId, &'static SourceInfo),
     UserDelete(UserId, &'static SourceInfo),
+    /// The host's backend says when data last arrived from the source.
+    UserSync(UserId, &'static SourceInfo),
     UserAudit(UserId),
     DeleteUser(UserId),
     /// The user's recent events and their deliveries.
@@ -88,6 +90,10 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         ),
         ["v1", "users", user, "connections", source, "delete"] => (
             Route::UserDelete(UserId::parse(user)?, source_id(source)?),
+            &["POST"],
+        ),
+        ["v1", "users", user, "connections", source, "sync"] => (
+            Route::UserSync(UserId::parse(user)?, source_id(source)?),
             &["POST"],
         ),
         ["v1", "users", user, "events"] => (Route::UserEvents(UserId::parse(user)?), &["GET"]),
@@ -227,6 +233,23 @@ mod tests {
             "POST",
             "/v1/users/u1/connections/garmin/delete",
             Ok(Route::UserDelete(user("u1"), source("garmin"))),
+        );
+        check(
+            "POST",
+            "/v1/users/u1/connections/garmin/sync",
+            Ok(Route::UserSync(user("u1"), source("garmin"))),
+        );
+        check(
+            "POST",
+            "/v1/users/u1/connections/myspace/sync",
+            Err(ApiError::UnknownSource),
+        );
+        check(
+            "GET",
+            "/v1/users/u1/connections/garmin/sync",
+            Err(ApiError::MethodNotAllowed {
+                allow: "POST, OPTIONS",
+            }),
         );
         check(
             "GET",

@@ -41,7 +41,7 @@ pub fn unix_ms_from_rfc3339(text: &str) -> Option<i64> {
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
     if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
+        || !(1..=days_in_month(year, month)).contains(&day)
         || hour > 23
         || minute > 59
         || second > 60
@@ -78,6 +78,17 @@ pub fn unix_ms_from_rfc3339(text: &str) -> Option<i64> {
         ((days * 86_400 + hour * 3600 + minute * 60 + second) - offset_minutes * 60) * 1000
             + millis,
     )
+}
+
+/// 28 to 31: a date like February 30 is not one, and is refused rather
+/// than read as a day in March.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// A proleptic Gregorian date to days since 1970-01-01 (the inverse of
@@ -138,6 +149,12 @@ mod tests {
             unix_ms_from_rfc3339("2026-11-21T11:00:00+01:00"),
             unix_ms_from_rfc3339("2026-11-21T10:00:00Z")
         );
+        assert!(
+            unix_ms_from_rfc3339("2028-02-29T00:00:00Z").is_some(),
+            "a leap day"
+        );
+        assert!(unix_ms_from_rfc3339("2000-02-29T00:00:00Z").is_some());
+        assert!(unix_ms_from_rfc3339("1900-02-29T00:00:00Z").is_none());
         assert_eq!(
             unix_ms_from_rfc3339("2026-11-21T10:00:00.5Z"),
             unix_ms_from_rfc3339("2026-11-21T10:00:00Z").map(|ms| ms + 500)
@@ -146,6 +163,8 @@ mod tests {
             "",
             "2026-11-21",
             "2026-13-01T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
             "2026-11-21T10:00:00",
             "yesterday",
         ] {

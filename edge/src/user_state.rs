@@ -1,6 +1,7 @@
 //! What the per-user Durable Object stores, and the commands the Worker sends
-//! it. One object per user id holds that user's statuses, the return states
-//! already used, and the audit trail. Nothing else: no health data.
+//! it. One object per user id holds that user's statuses, when data last
+//! arrived from each source (the time only), the return states already
+//! used, and the audit trail. Nothing else: no health data.
 //!
 //! These types cross the Worker → Durable Object boundary as JSON, so they are
 //! serializable; they are internal to the edge and never sent to clients.
@@ -79,6 +80,12 @@ CREATE TABLE IF NOT EXISTS disabled_endpoints (
     endpoint TEXT PRIMARY KEY,
     at_ms    INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS source_data (
+    source             TEXT PRIMARY KEY,
+    last_data_at_ms    INTEGER NOT NULL,
+    error              TEXT,
+    stale_event_for_ms INTEGER
+);
 ";
 
 /// In a user's object: that user's Thryve `endUserId`.
@@ -120,6 +127,9 @@ impl ObjectName {
 /// In a user's object: what it last told the events monitor
 /// (`failing:oldest`), so it speaks again only when that changes.
 pub const EVENTS_REPORTED_LINK: &str = "events_health_reported";
+/// In a user's object: the user's id, for the events its alarm writes on
+/// its own (`connection.stale`); an object knows its name only as a hash.
+pub const USER_ID_LINK: &str = "user_id";
 
 /// The single path the Durable Object answers; the command is the body.
 pub const COMMAND_PATH: &str = "/command";
@@ -138,6 +148,9 @@ pub struct StoredStatus {
     /// the source's data once the aggregator confirms).
     #[serde(default)]
     pub deleting: bool,
+    /// What the host's backend last reported about data from the source.
+    #[serde(default)]
+    pub data: Option<crate::freshness::DataReport>,
 }
 
 /// What a user's object holds about their connections.
@@ -418,6 +431,17 @@ pub enum UserStateCommand {
         #[serde(default)]
         then: Option<crate::events::OutboxEvent>,
     },
+    /// The host's backend says data from `source` last arrived at
+    /// `last_data_at_ms` ([`crate::freshness::apply_report`] decides).
+    ReportData {
+        user_id: String,
+        source: String,
+        last_data_at_ms: i64,
+        error: Option<healthlink_shared::SyncError>,
+        /// Events are configured: the alarm is to watch for staleness.
+        #[serde(default)]
+        events: bool,
+    },
     /// The newest events and their deliveries.
     Deliveries {
         limit: u32,
@@ -482,6 +506,11 @@ pub enum UserStateReply {
         rows: Vec<AuditRow>,
     },
     Erased,
+    /// After a data report: the source's row (`None`: not connected, and
+    /// nothing was stored).
+    DataReported {
+        row: Option<StoredStatus>,
+    },
     Deliveries {
         rows: Vec<crate::events::OutboxRow>,
     },
@@ -509,6 +538,7 @@ impl UserStateReply {
             Self::ErasedBefore => "erased_before",
             Self::Audit { .. } => "audit",
             Self::Erased => "erased",
+            Self::DataReported { .. } => "data_reported",
             Self::Deliveries { .. } => "deliveries",
             Self::Redelivered { .. } => "redelivered",
             Self::EventsHealth { .. } => "events_health",
@@ -569,6 +599,7 @@ mod tests {
             error: None,
             pending: None,
             deleting: false,
+            data: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! writes made without an intervening `await` atomically: concurrent requests
 //! for one user never lose an update, and a command applies whole or not at all.
 
+use healthlink_shared::SyncError;
 use worker::{
     DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response, SqlStorage,
     SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, durable_object,
@@ -13,12 +14,14 @@ use worker::{
 use crate::connections::ListView;
 use crate::error::ApiError;
 use crate::events::{EventsHealth, OutboxEvent, OutboxRow, event_for};
+use crate::freshness::{DataReport, ReportOutcome, apply_report};
 use crate::handlers::reply::LiveSocket;
 use crate::user_id::UserId;
 use crate::user_state::{
     ATTEMPT_WINDOW_MS, AuditRetention, AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule,
-    SCHEMA, StoredStatus, UserRecord, UserStateCommand, UserStateReply, allowed_after_erasure,
-    attempt_allowed, changes_to_apply, parse_pending, pending_spelling, settle_unconfirmed,
+    SCHEMA, StoredStatus, USER_ID_LINK, UserRecord, UserStateCommand, UserStateReply,
+    allowed_after_erasure, attempt_allowed, changes_to_apply, parse_pending, pending_spelling,
+    settle_unconfirmed,
 };
 use crate::user_store::{Consumed, Reservation, StoreError, UserStore, WrittenList};
 
@@ -226,6 +229,19 @@ impl DurableObject for UserState {
                 self.close_all(crate::live::CLOSE_ERASED, "erased");
                 UserStateReply::Erased
             }
+            UserStateCommand::ReportData {
+                user_id,
+                source,
+                last_data_at_ms,
+                error,
+                events,
+            } => {
+                let row = self.report_data(&user_id, &source, last_data_at_ms, error)?;
+                if events && row.is_some() {
+                    self.ensure_alarm().await?;
+                }
+                UserStateReply::DataReported { row }
+            }
             UserStateCommand::Deliveries { limit } => UserStateReply::Deliveries {
                 rows: self.deliveries(limit)?,
             },
@@ -250,6 +266,9 @@ struct StatusRow {
     updated_at_ms: i64,
     error: Option<String>,
     pending: Option<String>,
+    last_data_at_ms: Option<i64>,
+    data_error: Option<String>,
+    stale_event_for_ms: Option<i64>,
 }
 
 #[derive(serde::Deserialize)]
@@ -292,12 +311,14 @@ impl UserState {
         Ok(rows.into_iter().next().map(|row| row.value))
     }
 
-    fn statuses(&self) -> worker::Result<Vec<StoredStatus>> {
+    pub(crate) fn statuses(&self) -> worker::Result<Vec<StoredStatus>> {
         let rows: Vec<StatusRow> = self
             .sql
             .exec(
-                "SELECT s.source, s.status, s.updated_at_ms, s.error, p.action AS pending
-                 FROM source_status s LEFT JOIN pending_actions p ON p.source = s.source",
+                "SELECT s.source, s.status, s.updated_at_ms, s.error, p.action AS pending,
+                   d.last_data_at_ms, d.error AS data_error, d.stale_event_for_ms
+                 FROM source_status s LEFT JOIN pending_actions p ON p.source = s.source
+                   LEFT JOIN source_data d ON d.source = s.source",
                 None,
             )?
             .to_array()?;
@@ -315,6 +336,12 @@ impl UserState {
                     error: row.error,
                     pending: pending.map(|(action, _)| action),
                     deleting: pending.is_some_and(|(_, deleting)| deleting),
+                    data: row.last_data_at_ms.map(|last_data_at_ms| DataReport {
+                        last_data_at_ms,
+                        // A code we no longer know reads as none.
+                        error: row.data_error.as_deref().and_then(SyncError::parse),
+                        stale_event_for_ms: row.stale_event_for_ms,
+                    }),
                 })
             })
             .collect())
@@ -387,6 +414,54 @@ impl UserState {
             }
         }
         Ok(())
+    }
+
+    /// Stores a data report as [`apply_report`] decides, in one step; the
+    /// source's row afterwards, `None` when it is not connected.
+    fn report_data(
+        &self,
+        user_id: &str,
+        source: &str,
+        last_data_at_ms: i64,
+        error: Option<SyncError>,
+    ) -> worker::Result<Option<StoredStatus>> {
+        let Some(mut row) = self
+            .statuses()?
+            .into_iter()
+            .find(|row| row.source == source)
+        else {
+            return Ok(None);
+        };
+        match apply_report(Some(&row), last_data_at_ms, error) {
+            ReportOutcome::NotConnected => return Ok(None),
+            ReportOutcome::Unchanged => {}
+            ReportOutcome::Record(data) => {
+                self.sql.exec(
+                    "INSERT INTO source_data (source, last_data_at_ms, error, stale_event_for_ms)
+                     VALUES (?, ?, ?, ?)
+                     ON CONFLICT (source) DO UPDATE SET
+                       last_data_at_ms = excluded.last_data_at_ms,
+                       error = excluded.error,
+                       stale_event_for_ms = excluded.stale_event_for_ms",
+                    vec![
+                        source.into(),
+                        SqlStorageValue::try_from_i64(data.last_data_at_ms)?,
+                        data.error
+                            .map_or(SqlStorageValue::Null, |error| error.as_str().into()),
+                        data.stale_event_for_ms
+                            .map_or(Ok(SqlStorageValue::Null), SqlStorageValue::try_from_i64)?,
+                    ],
+                )?;
+                // The alarm's `connection.stale` names the user.
+                self.sql.exec(
+                    "INSERT INTO links (name, value) VALUES (?, ?)
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    vec![USER_ID_LINK.into(), user_id.into()],
+                )?;
+                row.data = Some(data);
+            }
+        }
+        Ok(Some(row))
     }
 
     fn consume_and_record(
@@ -799,6 +874,26 @@ impl UserStore for DurableObjectStore {
             .await?
         {
             UserStateReply::Erased => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn report_data(
+        &self,
+        user: &UserId,
+        source: &str,
+        last_data_at_ms: i64,
+        error: Option<SyncError>,
+    ) -> Result<Option<StoredStatus>, StoreError> {
+        let command = UserStateCommand::ReportData {
+            user_id: user.to_string(),
+            source: source.to_owned(),
+            last_data_at_ms,
+            error,
+            events: self.events,
+        };
+        match self.user(user, &command).await? {
+            UserStateReply::DataReported { row } => Ok(row),
             other => Err(unexpected(&other)),
         }
     }

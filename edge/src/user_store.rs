@@ -168,6 +168,17 @@ pub trait UserStore {
         then: Option<OutboxEvent>,
     ) -> Result<(), StoreError>;
 
+    /// Records that data from `source` last arrived at `last_data_at_ms`,
+    /// as [`crate::freshness::apply_report`] decides; returns the source's
+    /// row afterwards, or `None` when it is not connected (nothing stored).
+    async fn report_data(
+        &self,
+        user: &UserId,
+        source: &str,
+        last_data_at_ms: i64,
+        error: Option<healthlink_shared::SyncError>,
+    ) -> Result<Option<StoredStatus>, StoreError>;
+
     /// The user's newest events (at most `limit`), newest first.
     async fn deliveries(&self, user: &UserId, limit: u32) -> Result<Vec<OutboxRow>, StoreError>;
 

@@ -1,4 +1,6 @@
-//! The status list the widget renders: `GET /v1/connections`.
+//! The status list the widget renders (`GET /v1/connections`), and what the
+//! host's backend reports about data arriving from a source
+//! (`POST /v1/users/{user_id}/connections/{source}/sync`).
 
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +69,70 @@ pub struct SourceConnection {
     /// `connect` ("Finishing connection…") or a `disconnect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<crate::flows::FlowAction>,
+    /// When data last arrived from the source, as the host's backend last
+    /// reported it (RFC 3339, UTC); absent until it reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_data_at: Option<String>,
+    /// Present (and `true`) when the source is connected but no data came
+    /// for longer than the edge's `HEALTHLINK_STALE_AFTER_HOURS`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
+    /// The problem the host's pipeline reported with its last sync, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_error: Option<SyncError>,
+}
+
+/// Why data from a source is not arriving, as the host's pipeline sees it:
+/// a small closed set, so the widget can say what to do about each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncError {
+    /// The provider refused the host's access (revoked at the provider, or
+    /// the aggregator's grant no longer works): the user connects again.
+    AuthRevoked,
+    /// The user's grant leaves out the data the host needs (a permission
+    /// unticked in the provider's app): the user changes it there.
+    NoDataPermission,
+    /// The provider or aggregator failed to deliver; nothing for the user
+    /// to do, it should recover by itself.
+    ProviderError,
+    /// The provider throttled the host's pulls; it recovers by itself.
+    RateLimited,
+}
+
+impl SyncError {
+    pub const ALL: [Self; 4] = [
+        Self::AuthRevoked,
+        Self::NoDataPermission,
+        Self::ProviderError,
+        Self::RateLimited,
+    ];
+
+    /// The wire spelling, for places that are not serde (SQL).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthRevoked => "auth_revoked",
+            Self::NoDataPermission => "no_data_permission",
+            Self::ProviderError => "provider_error",
+            Self::RateLimited => "rate_limited",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|error| error.as_str() == value)
+    }
+}
+
+/// Body of `POST /v1/users/{user_id}/connections/{source}/sync`: when data
+/// last arrived from the source, and optionally what keeps more from
+/// arriving. Only a time and a code: Healthlink holds no health data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncReport {
+    /// RFC 3339 with an offset, e.g. `2026-11-21T10:00:00Z`.
+    pub last_data_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<SyncError>,
 }
 
 /// Body of `GET /v1/connections`.
@@ -109,10 +175,53 @@ mod tests {
             error: None,
             phone_link: None,
             pending: None,
+            last_data_at: None,
+            stale: false,
+            sync_error: None,
         };
         assert_eq!(
             serde_json::to_string(&entry).unwrap(),
             r#"{"id":"oura","name":"Oura","kind":"oauth","status":"disconnected","updated_at":null}"#
         );
+        let stale = SourceConnection {
+            status: ConnectionStatus::Connected,
+            last_data_at: Some("2026-11-17T10:00:00.000Z".into()),
+            stale: true,
+            sync_error: Some(SyncError::NoDataPermission),
+            ..entry
+        };
+        let json = serde_json::to_string(&stale).unwrap();
+        assert!(
+            json.ends_with(
+                r#""last_data_at":"2026-11-17T10:00:00.000Z","stale":true,"sync_error":"no_data_permission"}"#
+            ),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<SourceConnection>(&json).unwrap(),
+            stale
+        );
+    }
+
+    #[test]
+    fn sync_errors_are_a_closed_set_spelled_as_documented() {
+        for error in SyncError::ALL {
+            let json = serde_json::to_string(&error).unwrap();
+            assert_eq!(json, format!("\"{}\"", error.as_str()));
+            assert_eq!(SyncError::parse(error.as_str()), Some(error));
+        }
+        let report: SyncReport =
+            serde_json::from_str(r#"{"last_data_at":"2026-11-21T10:00:00Z"}"#).unwrap();
+        assert_eq!(report.error, None);
+        for refused in [
+            r#"{"last_data_at":"2026-11-21T10:00:00Z","error":"tired"}"#,
+            r#"{"last_data_at":"2026-11-21T10:00:00Z","steps":1200}"#,
+            r#"{"error":"rate_limited"}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<SyncReport>(refused).is_err(),
+                "{refused}"
+            );
+        }
     }
 }

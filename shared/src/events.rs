@@ -24,18 +24,24 @@ pub enum EventType {
     /// `connection.disconnected` follows when it comes.
     #[serde(rename = "connection.revoke_pending")]
     RevokePending,
+    /// A connected source sent no data for longer than the edge's
+    /// threshold (`last_data_at` says since when). Once per stale period:
+    /// again only after fresh data came and stopped again.
+    #[serde(rename = "connection.stale")]
+    Stale,
     /// Everything about the user was erased.
     #[serde(rename = "user.erased")]
     UserErased,
 }
 
 impl EventType {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Connected,
         Self::Disconnected,
         Self::Expired,
         Self::Error,
         Self::RevokePending,
+        Self::Stale,
         Self::UserErased,
     ];
 
@@ -46,6 +52,7 @@ impl EventType {
             Self::Expired => "connection.expired",
             Self::Error => "connection.error",
             Self::RevokePending => "connection.revoke_pending",
+            Self::Stale => "connection.stale",
             Self::UserErased => "user.erased",
         }
     }
@@ -80,7 +87,12 @@ pub struct EventData {
     /// With `connection.error`: the problem, as the API would answer it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<EventError>,
-    /// Who acted: `user`, an `actor_id`, `backend` or `aggregator`.
+    /// With `connection.stale`: when data last arrived, as the backend
+    /// reported it (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_data_at: Option<String>,
+    /// Who acted: `user`, an `actor_id`, `backend` or `aggregator`; for
+    /// `connection.stale`, `backend`, whose reports it is judged from.
     pub actor: String,
     pub aggregator: String,
     /// The audit row written with the change (absent for `user.erased`).

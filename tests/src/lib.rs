@@ -45,6 +45,9 @@ pub struct TestEnv {
     pub aggregator_secrets: Vec<(String, String)>,
     /// axe-core's browser bundle (from the project's npm packages).
     pub axe_script: PathBuf,
+    /// How long the events edges let a connected source send nothing
+    /// before it is stale (their `HEALTHLINK_STALE_AFTER_TEST_SECONDS`).
+    pub stale_after: std::time::Duration,
 }
 
 impl TestEnv {
@@ -91,6 +94,11 @@ pub fn env() -> &'static TestEnv {
             aggregator_secrets: aggregator_secrets(&var("HEALTHLINK_TEST_ENV_FILE")),
             axe_script: Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../node_modules/axe-core/axe.min.js"),
+            stale_after: std::time::Duration::from_secs(
+                var("HEALTHLINK_STALE_AFTER_TEST_SECONDS")
+                    .parse()
+                    .expect("HEALTHLINK_STALE_AFTER_TEST_SECONDS is whole seconds"),
+            ),
         }
     })
 }

@@ -19,6 +19,8 @@ mod components;
 #[cfg(target_arch = "wasm32")]
 mod controls;
 #[cfg(target_arch = "wasm32")]
+mod intl;
+#[cfg(target_arch = "wasm32")]
 mod live_socket;
 #[cfg(target_arch = "wasm32")]
 mod mount;

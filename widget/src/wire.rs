@@ -6,7 +6,7 @@
 
 use healthlink_shared::{
     ConnectionStatus, ConnectionsResponse, Flow, FlowAction, FlowOutcome, FlowResult, PopupMessage,
-    Problem, SourceConnection, SourceKind,
+    Problem, SourceConnection, SourceKind, SyncError,
 };
 use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -61,6 +61,12 @@ fn source_connection(entry: &JsValue) -> Option<SourceConnection> {
         phone_link: optional_text(entry, "phone_link").ok()?,
         pending: match optional_text(entry, "pending").ok()? {
             Some(action) => Some(FlowAction::parse(&action)?),
+            None => None,
+        },
+        last_data_at: optional_text(entry, "last_data_at").ok()?,
+        stale: field(entry, "stale").as_bool().unwrap_or(false),
+        sync_error: match optional_text(entry, "sync_error").ok()? {
+            Some(error) => Some(SyncError::parse(&error)?),
             None => None,
         },
     })

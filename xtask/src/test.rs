@@ -91,6 +91,11 @@ const EVENTS_TEST_SCHEDULE_MS: &str = "100,200,400,800,1600,3200";
 /// Per delivery attempt; short, so a receiver that never answers costs a
 /// test 1.5 s per attempt rather than the 15 s default.
 const EVENTS_TIMEOUT_MS: &str = "1500";
+/// How long a connected source may send nothing before it is stale, on the
+/// edges with events: seconds instead of 72 hours, so a test sees a source
+/// go stale, its `connection.stale`, and no second one. Only sources a test
+/// reported data for can go stale, so no other test meets it.
+const STALE_AFTER_TEST_SECONDS: &str = "6";
 
 /// Starts the events receiver, then one `wrangler dev` per aggregator
 /// (sandbox, and Thryve and ROOK pointed at the suite's emulators) on free
@@ -183,6 +188,10 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
             (
                 "HEALTHLINK_EVENTS_TIMEOUT_MS".to_owned(),
                 EVENTS_TIMEOUT_MS.to_owned(),
+            ),
+            (
+                "HEALTHLINK_STALE_AFTER_TEST_SECONDS".to_owned(),
+                STALE_AFTER_TEST_SECONDS.to_owned(),
             ),
         ]
     };
@@ -364,6 +373,10 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
         .env("HEALTHLINK_SIGNING_KEY", &secrets.signing_key)
         .env("HEALTHLINK_TEST_ENV_FILE", &env_file)
         .env("HEALTHLINK_RECEIVER_URL", receiver.url())
+        .env(
+            "HEALTHLINK_STALE_AFTER_TEST_SECONDS",
+            STALE_AFTER_TEST_SECONDS,
+        )
         .env(
             "HEALTHLINK_RECEIVER_SELFTEST_SECRETS",
             receiver.self_test_secrets.join(","),

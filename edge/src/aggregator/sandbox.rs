@@ -226,6 +226,7 @@ mod tests {
             error: None,
             pending: None,
             deleting: false,
+            data: None,
         }];
         assert_eq!(block_on(sandbox.statuses(&user("alice"), &known)), Ok(None));
         // A view exists exactly for the users whose statuses can answer.

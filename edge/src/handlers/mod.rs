@@ -6,7 +6,8 @@
 //!
 //! One module per concern: `sessions`, `status` (the list and
 //! reconciliation), `connect` (connect, return, sandbox consent),
-//! `disconnect`, `backend` (audit, erase), `webhooks`.
+//! `disconnect`, `backend` (audit, erase), `sync` (the backend's data
+//! reports), `events`, `webhooks`.
 
 mod backend;
 mod connect;
@@ -17,6 +18,7 @@ mod live;
 pub mod reply;
 mod sessions;
 mod status;
+mod sync;
 mod webhooks;
 
 #[cfg(test)]
@@ -47,6 +49,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             | Route::UserConnections(_)
             | Route::UserDisconnect(..)
             | Route::UserDelete(..)
+            | Route::UserSync(..)
             | Route::UserEvents(_)
             | Route::Redeliver(..)
             | Route::ResumeEvents
@@ -115,6 +118,10 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             Route::UserDelete(user, source) => {
                 self.backend(request)?;
                 self.backend_end(&user, source, AuditAction::Delete).await
+            }
+            Route::UserSync(user, source) => {
+                self.backend(request)?;
+                self.report_sync(&user, source, request.body).await
             }
             Route::UserEvents(user) => {
                 self.backend(request)?;
@@ -318,6 +325,7 @@ mod admission_tests {
             "/v1/connections/oura/connect",
             "/v1/connections/oura/disconnect",
             "/v1/users/alice/connections/oura/disconnect",
+            "/v1/users/alice/connections/oura/sync",
         ] {
             assert_eq!(
                 admit(&harness, path, None),

@@ -52,6 +52,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             locale,
             session_issued_at_ms: session.map(|session| session.iat * 1000),
             now_ms: self.runtime.now_ms(),
+            stale_after_ms: self.config.stale_after_ms,
         };
         match self.store.written_list(user, &view).await? {
             Some(list) => Ok(Reply::written(list)),
@@ -108,6 +109,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             |id| offers(id) && find_source(id).is_some_and(|source| self.aggregator.offers(source)),
             self.config.phone_link.as_deref(),
             self.runtime.now_ms(),
+            self.config.stale_after_ms,
         ))
     }
 

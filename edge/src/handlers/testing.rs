@@ -274,6 +274,17 @@ impl Harness {
         self.http.answers.borrow_mut().extend(answers);
     }
 
+    /// Runs `user`'s alarm now (the stale check; nothing is delivered
+    /// natively) and returns the types of the events it wrote.
+    pub fn alarm(&self, user: &str) -> Vec<healthlink_shared::EventType> {
+        self.store.alarm(
+            &self.user(user),
+            self.config.aggregator.name(),
+            self.config.stale_after_ms,
+            self.runtime.now_ms(),
+        )
+    }
+
     pub fn advance_seconds(&self, seconds: i64) {
         self.runtime
             .now_ms

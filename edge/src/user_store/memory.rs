@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::{Consumed, Reservation, StoreError, UserStore};
 use crate::events::{EventsHealth, OutboxEvent, OutboxRow, event_for};
+use crate::freshness::{ReportOutcome, apply_report};
 use crate::user_id::UserId;
 use crate::user_state::{
     ATTEMPT_WINDOW_MS, AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord,
@@ -28,6 +29,7 @@ pub enum Op {
     Link,
     SetLink,
     Erase,
+    ReportData,
     Deliveries,
     Redeliver,
     EventsHealth,
@@ -115,6 +117,7 @@ impl MemoryStore {
             error: None,
             pending: None,
             deleting: false,
+            data: None,
         });
     }
 
@@ -161,6 +164,46 @@ impl MemoryStore {
         self.bodies.borrow_mut().push(event.body);
     }
 
+    /// What the user's alarm does besides delivering (nothing is sent
+    /// natively): writes the `connection.stale` events due at `now_ms`,
+    /// marking each period announced. Returns the types written.
+    pub fn alarm(
+        &self,
+        user: &UserId,
+        aggregator: &str,
+        stale_after_ms: i64,
+        now_ms: i64,
+    ) -> Vec<healthlink_shared::EventType> {
+        let mut objects = self.objects.borrow_mut();
+        let object = objects.get_mut(&ObjectName::user(user));
+        // As in the Worker: without an events endpoint the alarm does nothing.
+        let Some(object) = object.filter(|_| self.events.get()) else {
+            return Vec::new();
+        };
+        let due = crate::events::stale_events(
+            user.as_str(),
+            aggregator,
+            &object.statuses,
+            stale_after_ms,
+            now_ms,
+        );
+        due.into_iter()
+            .map(|stale| {
+                let kind = stale.event.kind;
+                if let Some(data) = object
+                    .statuses
+                    .iter_mut()
+                    .find(|row| row.source == stale.source)
+                    .and_then(|row| row.data.as_mut())
+                {
+                    data.stale_event_for_ms = Some(stale.last_data_at_ms);
+                }
+                self.enqueue(object, stale.event, now_ms);
+                kind
+            })
+            .collect()
+    }
+
     /// Every event body written, in order, across users.
     pub fn bodies(&self) -> Vec<String> {
         self.bodies.borrow().clone()
@@ -183,6 +226,9 @@ impl MemoryStore {
                 error: change.error.clone(),
                 pending: pending_action(change),
                 deleting: pending_delete(change),
+                // What the backend reported about its data outlives status
+                // changes, as its own table does in the Durable Object.
+                data: previous.as_ref().and_then(|row| row.data.clone()),
             });
         }
         let mut next = self.next_audit_id.borrow_mut();
@@ -380,6 +426,30 @@ impl UserStore for MemoryStore {
         }
         self.objects.borrow_mut().insert(object.clone(), emptied);
         Ok(())
+    }
+
+    async fn report_data(
+        &self,
+        user: &UserId,
+        source: &str,
+        last_data_at_ms: i64,
+        error: Option<healthlink_shared::SyncError>,
+    ) -> Result<Option<StoredStatus>, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::ReportData, &name)?;
+        let mut objects = self.objects.borrow_mut();
+        let Some(row) = objects
+            .get_mut(&name)
+            .and_then(|object| object.statuses.iter_mut().find(|row| row.source == source))
+        else {
+            return Ok(None);
+        };
+        match apply_report(Some(row), last_data_at_ms, error) {
+            ReportOutcome::NotConnected => return Ok(None),
+            ReportOutcome::Unchanged => {}
+            ReportOutcome::Record(data) => row.data = Some(data),
+        }
+        Ok(Some(row.clone()))
     }
 
     async fn deliveries(&self, user: &UserId, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {

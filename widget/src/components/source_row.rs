@@ -1,11 +1,14 @@
-//! One data source: monogram, name, status badge and its one action. The row
-//! stays the same element while its status changes, so a keyboard user's
-//! focus stays on its button.
+//! One data source: monogram, name, status badge and its one action, and
+//! for a connected source whether data still flows. The row stays the same
+//! element while its status changes, so a keyboard user's focus stays on
+//! its button.
 
 use healthlink_shared::{ConnectionStatus, FlowAction, SourceConnection, SourceKind};
 use leptos::prelude::*;
 
 use crate::i18n::Locale;
+use crate::intl;
+use crate::model::freshness::data_line;
 use crate::model::{BadgeTone, RowAction, badge, monogram, row_action, row_reason};
 
 /// A row of the source list. `source` is `None` for the moment between the
@@ -55,6 +58,34 @@ pub fn SourceRow(
         })
     };
     let reason = move || source.with(|s| s.as_ref().and_then(|s| row_reason(s, t())));
+    // Connected rows the host reported on: when data last came, and for a
+    // quiet source (or one the host's pipeline has trouble with) what to
+    // do. Worded at render; the list re-reads itself often enough (on
+    // mount, after flows, when the tab is shown again).
+    let data = move || {
+        source.with(|s| {
+            let s = s.as_ref()?;
+            let last_data_ms = s
+                .last_data_at
+                .as_deref()
+                .map(js_sys::Date::parse)
+                .filter(|ms| ms.is_finite())
+                .map(|ms| ms as i64);
+            data_line(s, last_data_ms, js_sys::Date::now() as i64)
+        })
+    };
+    let last_data =
+        move || data().and_then(|line| line.last_data(&intl::ago(t().lang, line.since), t()));
+    let warning = {
+        let name = name.clone();
+        move || {
+            data().and_then(|line| {
+                let duration = intl::duration(t().lang, line.since);
+                line.warning(&name, &duration, t())
+                    .map(|text| (text, line.stale))
+            })
+        }
+    };
     let accessible = {
         let name = name.clone();
         move || action().map(|action| action.accessible_label(&name, t()))
@@ -70,6 +101,9 @@ pub fn SourceRow(
             <span class="hl-name">
                 <span data-testid="source-name">{name.clone()}</span>
                 {move || hint().then(|| view! { <span class="hl-hint">{move || t().phone_hint}</span> })}
+                {move || last_data().map(|text| view! {
+                    <span class="hl-hint" data-testid="source-last-data">{text}</span>
+                })}
             </span>
             <span class=badge_class data-testid="source-status" data-status=move || status().as_str()>
                 {move || shown_badge().0}
@@ -98,6 +132,10 @@ pub fn SourceRow(
                 }}
             </button>
             {move || reason().map(|reason| view! { <span class="hl-row-error">{reason}</span> })}
+            {move || warning().map(|(text, stale)| view! {
+                <span class="hl-row-error" data-testid="source-data-warning"
+                    data-stale=stale.to_string()>{text}</span>
+            })}
         </li>
     }
 }

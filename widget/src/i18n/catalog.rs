@@ -53,6 +53,25 @@ catalog! {
     /// Under a phone-only source when no phone link is configured.
     phone_hint,
 
+    /// Under a connected source: `{ago}` is when data last came, worded by
+    /// the browser ("2 hours ago", "yesterday").
+    data_last,
+    /// A connected source that sent nothing for too long: `{duration}` is
+    /// how long, worded by the browser ("4 days").
+    data_stale,
+    /// What to do about it: open the provider's app, `{app}` by name.
+    hint_open_app,
+    /// For phone-only sources, whose data comes through the host's app.
+    hint_open_phone_app,
+    /// When no single app syncs the source.
+    hint_check_syncing,
+    /// The host's pipeline says the provider refused access.
+    hint_reconnect,
+    /// The host's pipeline says the grant leaves out data it needs.
+    hint_permissions,
+    /// The host's pipeline says the provider has trouble (passes by itself).
+    hint_provider_trouble,
+
     notice_connected,
     notice_disconnected,
     notice_connect_cancelled,
@@ -101,7 +120,8 @@ catalog! {
 }
 
 impl Catalog {
-    /// `template` with the source's name filled in.
+    /// `template` with the source's name filled in. (Templates also use
+    /// `{ago}`, `{duration}` and `{app}`, filled where those are known.)
     pub fn fill(&self, template: &str, name: &str) -> String {
         template.replace("{name}", name)
     }

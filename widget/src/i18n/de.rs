@@ -29,6 +29,20 @@ pub const CATALOG: Catalog = Catalog {
     connect_on_phone_named: "{name} auf dem Smartphone verbinden",
     phone_hint: "In der App auf Ihrem Smartphone verbinden",
 
+    data_last: "Letzte Daten {ago}",
+    data_stale: "Von {name} kamen {duration} lang keine neuen Daten.",
+    hint_open_app: "Öffnen Sie die App {app}, um zu synchronisieren.",
+    hint_open_phone_app: "Öffnen Sie unsere App auf Ihrem Smartphone, damit sie neue Daten \
+                          senden kann.",
+    hint_check_syncing: "Prüfen Sie, ob {name} synchronisiert, zum Beispiel indem Sie die App \
+                         öffnen.",
+    hint_reconnect: "{name} gewährt keinen Zugriff mehr auf Ihre Daten. Trennen Sie die Quelle \
+                     und verbinden Sie sie neu.",
+    hint_permissions: "{name} teilt nicht alle Daten, die dieser Dienst braucht. Prüfen Sie die \
+                       Berechtigungen in der App.",
+    hint_provider_trouble: "{name} hat gerade Probleme beim Senden von Daten. Das sollte sich \
+                            von selbst erledigen.",
+
     notice_connected: "{name} ist verbunden.",
     notice_disconnected: "{name} ist nicht mehr verbunden.",
     notice_connect_cancelled: "{name} wurde nicht verbunden. Sie können es jederzeit erneut \

@@ -28,6 +28,18 @@ pub const CATALOG: Catalog = Catalog {
     connect_on_phone_named: "Connect on your phone: {name}",
     phone_hint: "Connect in the app on your phone",
 
+    data_last: "Last data {ago}",
+    data_stale: "No new data from {name} for {duration}.",
+    hint_open_app: "Open the {app} app to sync.",
+    hint_open_phone_app: "Open our app on your phone so it can send new data.",
+    hint_check_syncing: "Check that {name} is syncing, for example by opening its app.",
+    hint_reconnect: "{name} no longer gives access to your data. Disconnect it and connect it \
+                     again.",
+    hint_permissions: "{name} isn't sharing all the data this service needs. Check the \
+                       permissions in its app.",
+    hint_provider_trouble: "{name} is having trouble sending data. It should catch up on its \
+                            own.",
+
     notice_connected: "{name} is connected.",
     notice_disconnected: "{name} is disconnected.",
     notice_connect_cancelled: "{name} was not connected. You can try again at any time.",

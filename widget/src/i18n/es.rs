@@ -28,6 +28,17 @@ pub const CATALOG: Catalog = Catalog {
     connect_on_phone_named: "Conectar en tu teléfono: {name}",
     phone_hint: "Conéctalo desde la app de tu teléfono",
 
+    data_last: "Últimos datos {ago}",
+    data_stale: "No llegan datos nuevos de {name} desde hace {duration}.",
+    hint_open_app: "Abre la app {app} para sincronizar.",
+    hint_open_phone_app: "Abre nuestra app en tu teléfono para que pueda enviar datos nuevos.",
+    hint_check_syncing: "Comprueba que {name} esté sincronizando, por ejemplo abriendo su app.",
+    hint_reconnect: "{name} ya no da acceso a tus datos. Desconéctalo y vuelve a conectarlo.",
+    hint_permissions: "{name} no comparte todos los datos que necesita este servicio. Revisa \
+                       los permisos en su app.",
+    hint_provider_trouble: "{name} tiene problemas para enviar datos. Debería ponerse al día \
+                            por sí solo.",
+
     notice_connected: "{name} está conectado.",
     notice_disconnected: "{name} está desconectado.",
     notice_connect_cancelled: "{name} no se conectó. Puedes intentarlo de nuevo cuando quieras.",

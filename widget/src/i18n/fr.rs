@@ -29,6 +29,20 @@ pub const CATALOG: Catalog = Catalog {
     connect_on_phone_named: "Connecter sur votre téléphone : {name}",
     phone_hint: "À connecter dans l'application sur votre téléphone",
 
+    data_last: "Dernières données {ago}",
+    data_stale: "Aucune nouvelle donnée de {name} depuis {duration}.",
+    hint_open_app: "Ouvrez l'application {app} pour synchroniser.",
+    hint_open_phone_app: "Ouvrez notre application sur votre téléphone pour qu'elle puisse \
+                          envoyer de nouvelles données.",
+    hint_check_syncing: "Vérifiez que {name} se synchronise, par exemple en ouvrant son \
+                         application.",
+    hint_reconnect: "{name} ne donne plus accès à vos données. Déconnectez-le puis \
+                     reconnectez-le.",
+    hint_permissions: "{name} ne partage pas toutes les données dont ce service a besoin. \
+                       Vérifiez les autorisations dans son application.",
+    hint_provider_trouble: "{name} a des difficultés à envoyer des données. Cela devrait se \
+                            rétablir de lui-même.",
+
     notice_connected: "{name} est connecté.",
     notice_disconnected: "{name} est déconnecté.",
     notice_connect_cancelled: "{name} n'a pas été connecté. Vous pouvez réessayer à tout moment.",

@@ -124,6 +124,10 @@ mod tests {
         catalog.entries()
     }
 
+    /// The placeholders templates may use; each language uses exactly the
+    /// ones English uses.
+    const PLACEHOLDERS: [&str; 4] = ["{name}", "{ago}", "{duration}", "{app}"];
+
     #[test]
     fn every_catalog_is_complete_and_keeps_the_placeholders() {
         let english = strings(Locale::En.catalog());
@@ -134,12 +138,15 @@ mod tests {
             assert_eq!(translated.len(), english.len());
             for ((name, en), (_, text)) in english.iter().zip(&translated) {
                 assert!(!text.trim().is_empty(), "{locale:?}.{name} is empty");
-                assert_eq!(
-                    text.matches("{name}").count().min(1),
-                    en.matches("{name}").count().min(1),
-                    "{locale:?}.{name} must use {{name}} exactly where English does"
-                );
-                let braces = text.replace("{name}", "");
+                let mut braces = (*text).to_owned();
+                for placeholder in PLACEHOLDERS {
+                    assert_eq!(
+                        text.matches(placeholder).count().min(1),
+                        en.matches(placeholder).count().min(1),
+                        "{locale:?}.{name} must use {placeholder} exactly where English does"
+                    );
+                    braces = braces.replace(placeholder, "");
+                }
                 assert!(
                     !braces.contains(['{', '}']),
                     "{locale:?}.{name} has an unknown placeholder: {text}"

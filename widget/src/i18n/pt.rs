@@ -28,6 +28,18 @@ pub const CATALOG: Catalog = Catalog {
     connect_on_phone_named: "Conectar no celular: {name}",
     phone_hint: "Conecte pelo app no seu celular",
 
+    data_last: "Últimos dados {ago}",
+    data_stale: "Nenhum dado novo de {name} há {duration}.",
+    hint_open_app: "Abra o app {app} para sincronizar.",
+    hint_open_phone_app: "Abra nosso app no celular para que ele possa enviar dados novos.",
+    hint_check_syncing: "Verifique se {name} está sincronizando, por exemplo abrindo o app \
+                         correspondente.",
+    hint_reconnect: "{name} não dá mais acesso aos seus dados. Desconecte e conecte de novo.",
+    hint_permissions: "{name} não está compartilhando todos os dados de que este serviço \
+                       precisa. Confira as permissões no app.",
+    hint_provider_trouble: "{name} está com problemas para enviar dados. Isso deve se resolver \
+                            sozinho.",
+
     notice_connected: "{name} está conectado.",
     notice_disconnected: "{name} foi desconectado.",
     notice_connect_cancelled: "{name} não foi conectado. Você pode tentar de novo quando quiser.",

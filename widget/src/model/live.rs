@@ -112,6 +112,9 @@ mod tests {
                     error: None,
                     phone_link: None,
                     pending: *pending,
+                    last_data_at: None,
+                    stale: false,
+                    sync_error: None,
                 })
                 .collect(),
             locale: None,

@@ -2,6 +2,7 @@
 //! natively.
 
 pub mod ending;
+pub mod freshness;
 pub mod links;
 pub mod live;
 pub mod outcome;
@@ -399,6 +400,9 @@ pub(crate) fn oura_row(status: ConnectionStatus, pending: Option<FlowAction>) ->
         error: None,
         phone_link: None,
         pending,
+        last_data_at: None,
+        stale: false,
+        sync_error: None,
     }
 }
 
@@ -521,6 +525,9 @@ mod tests {
             error: None,
             phone_link: None,
             pending: None,
+            last_data_at: None,
+            stale: false,
+            sync_error: None,
         }
     }
 
