@@ -334,7 +334,7 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
         let Some(url) = url else {
             if secret.is_some() || previous.is_some() || schedule.is_some() {
                 self.problem(format!(
-                    "{SECRET_EVENTS_SECRET} (or another events setting) is set but                      {VAR_EVENTS_URL} is not; set the host's endpoint, or remove the events settings."
+                    "{SECRET_EVENTS_SECRET} (or another events setting) is set but {VAR_EVENTS_URL} is not; set the host's endpoint, or remove the events settings."
                 ));
             }
             return None;
@@ -347,7 +347,7 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
                 && parsed.fragment().is_none()
         }) else {
             self.problem(format!(
-                "{VAR_EVENTS_URL} is not an endpoint like https://api.example.com/healthlink-events                  (https, or http on 127.0.0.1/localhost only; no credentials or fragment)."
+                "{VAR_EVENTS_URL} is not an endpoint like https://api.example.com/healthlink-events (https, or http on 127.0.0.1/localhost only; no credentials or fragment)."
             ));
             return None;
         };
@@ -360,12 +360,12 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
             match secret.as_deref().map(crate::events::parse_secret) {
                 Some(Some(key)) => keys.push(key),
                 Some(None) => self.problem(format!(
-                    "{name} is not a Standard Webhooks secret: `whsec_` followed by the base64 of                      {} to {} random bytes (e.g. `echo whsec_$(openssl rand -base64 32)`).",
+                    "{name} is not a Standard Webhooks secret: `whsec_` followed by the base64 of {} to {} random bytes (e.g. `echo whsec_$(openssl rand -base64 32)`).",
                     crate::events::MIN_KEY_BYTES,
                     crate::events::MAX_KEY_BYTES
                 )),
                 None if name == SECRET_EVENTS_SECRET => self.problem(format!(
-                    "{VAR_EVENTS_URL} is set but {name} is not. Set it with `wrangler secret put                      {name}` (locally: a line in .dev.vars)."
+                    "{VAR_EVENTS_URL} is set but {name} is not. Set it with `wrangler secret put {name}` (locally: a line in .dev.vars)."
                 )),
                 None => {}
             }
@@ -374,7 +374,7 @@ impl<L: Fn(&str) -> Option<String>> Reader<L> {
             None => crate::events::DEFAULT_SCHEDULE_MS.to_vec(),
             Some(_) if !loopback => {
                 self.problem(format!(
-                    "{VAR_EVENTS_TEST_SCHEDULE_MS} is for tests against a loopback endpoint                      only; remove it."
+                    "{VAR_EVENTS_TEST_SCHEDULE_MS} is for tests against a loopback endpoint only; remove it."
                 ));
                 Vec::new()
             }
