@@ -791,6 +791,7 @@ pub mod tests {
                 !error.contains("MfKQ") && !error.contains("not-a-whsec"),
                 "{error}"
             );
+            assert!(!error.contains("  "), "one sentence, one space: {error:?}");
         }
         // Loopback endpoints may be http and take a short test schedule.
         let local = parse(&[
