@@ -191,13 +191,9 @@ fn strict_policy(edge: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn works_under_a_strict_content_security_policy() {
-    let edge = env().edge_url.as_str();
-    let user = unique("csp");
-    let session = session_for(&user).await;
-    let policy = strict_policy(edge);
-    // The host's own script, from its own origin: records any violation.
+/// The host's own script, from its own origin: records every CSP
+/// violation the page reports in `window.violations`.
+fn serve_violation_recorder() {
     serve_file(
         "/csp-host.js",
         "text/javascript",
@@ -207,6 +203,16 @@ async fn works_under_a_strict_content_security_policy() {
            window.violations.push(e.violatedDirective + ' ' + e.blockedURI));\n"
             .to_owned(),
     );
+}
+
+#[tokio::test]
+async fn works_under_a_strict_content_security_policy() {
+    let edge = env().edge_url.as_str();
+    let user = unique("csp");
+    let session = session_for(&user).await;
+    let policy = strict_policy(edge);
+    // The host's own script, from its own origin: records any violation.
+    serve_violation_recorder();
     let page = serve_file(
         "/csp.html",
         "text/html; charset=utf-8",
@@ -277,22 +283,14 @@ async fn without_the_socket_in_connect_src_chromium_blocks_it_and_the_widget_sti
     let policy = format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {edge}; connect-src {edge}"
     );
-    serve_file(
-        "/csp-host-2.js",
-        "text/javascript",
-        &[],
-        "window.violations = [];\n\
-         document.addEventListener('securitypolicyviolation', (e) =>\n\
-           window.violations.push(e.violatedDirective + ' ' + e.blockedURI));\n"
-            .to_owned(),
-    );
+    serve_violation_recorder();
     let page = serve_file(
         "/csp-no-socket.html",
         "text/html; charset=utf-8",
         &[("content-security-policy", &policy)],
         format!(
             r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Older CSP</title>
-<script src="/csp-host-2.js"></script>
+<script src="/csp-host.js"></script>
 <script type="module" src="{edge}/healthlink.js"></script></head>
 <body><healthlink-connect edge="{edge}" session="{session}"></healthlink-connect></body></html>"#
         ),
