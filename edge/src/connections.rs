@@ -13,7 +13,8 @@ use crate::user_state::{StoredStatus, UserRecord};
 /// source with no stored row has never been connected: `disconnected`, with
 /// no timestamp. Stored rows for sources no longer in the catalog are ignored.
 /// Phone-only sources carry `phone_link` (the configured template with
-/// `{source}` filled in), when there is one; sources the backend reported
+/// `{source}` filled in, or the aggregator's pairing link) and its QR code,
+/// when there is one; sources the backend reported
 /// data for carry `last_data_at`, and `stale` once they are
 /// ([`crate::freshness::is_stale`] after `stale_after_ms`).
 pub fn status_list(
@@ -47,6 +48,9 @@ pub fn source_connection(
 ) -> SourceConnection {
     let row = row.filter(|row| !is_abandoned_connect(row, now_ms));
     let data = row.and_then(|row| row.data.as_ref());
+    let phone_link = phone_link
+        .filter(|_| source.kind == SourceKind::Mobile)
+        .map(|template| template.replace("{source}", source.id));
     SourceConnection {
         id: source.id.to_owned(),
         name: source.name.to_owned(),
@@ -56,9 +60,8 @@ pub fn source_connection(
         error: row
             .filter(|row| row.status == ConnectionStatus::Error)
             .and_then(|row| row.error.clone()),
-        phone_link: phone_link
-            .filter(|_| source.kind == SourceKind::Mobile)
-            .map(|template| template.replace("{source}", source.id)),
+        phone_qr: phone_link.as_deref().and_then(crate::qr::qr_svg),
+        phone_link,
         pending: row
             .filter(|row| row.status == ConnectionStatus::Pending)
             .and_then(|row| row.pending),
@@ -294,6 +297,15 @@ mod tests {
             list.sources[1].phone_link.as_deref(),
             Some("acme://connect/apple_health?a=1&b=2")
         );
+        // The phone link comes with its QR code, drawn here for the widget;
+        // sources that are not phone-only carry neither.
+        assert_eq!(
+            list.sources[1].phone_qr,
+            crate::qr::qr_svg("acme://connect/apple_health?a=1&b=2")
+        );
+        assert!(list.sources[1].phone_qr.is_some());
+        assert_eq!(list.sources[0].phone_link, None);
+        assert_eq!(list.sources[0].phone_qr, None);
         assert_eq!(list.locale.as_deref(), Some("de-CH"));
         // The same list the Worker would build from the record.
         assert_eq!(

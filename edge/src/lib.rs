@@ -19,6 +19,7 @@ pub mod live;
 pub mod log;
 pub mod openapi;
 pub mod pages;
+pub mod qr;
 pub mod request_body;
 pub mod return_state;
 pub mod return_url;

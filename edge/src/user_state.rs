@@ -90,6 +90,9 @@ CREATE TABLE IF NOT EXISTS source_data (
 
 /// In a user's object: that user's Thryve `endUserId`.
 pub const THRYVE_END_USER_LINK: &str = "thryve_end_user";
+/// ROOK's Extraction App pairing link for the user, asked once and kept
+/// (it is the user's own: only the user's sessions are shown it).
+pub const ROOK_PAIRING_LINK: &str = "rook_pairing";
 /// In an index object: the user id it points to.
 pub const INDEX_USER_LINK: &str = "user";
 

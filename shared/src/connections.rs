@@ -65,6 +65,11 @@ pub struct SourceConnection {
     /// the edge has one configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_link: Option<String>,
+    /// `phone_link` as a QR code the edge drew, for a phone's camera: the
+    /// widget shows it as `<svg viewBox="0 0 {size} {size}">` with one
+    /// `<path d="{path}">` of dark modules. Present with `phone_link`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_qr: Option<PhoneQr>,
     /// With `status` `pending`: what the aggregator has yet to confirm — a
     /// `connect` ("Finishing connection…") or a `disconnect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +85,16 @@ pub struct SourceConnection {
     /// The problem the host's pipeline reported with its last sync, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_error: Option<SyncError>,
+}
+
+/// A QR code as one SVG path: what [`SourceConnection::phone_qr`] carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneQr {
+    /// Width and height in modules, the quiet zone around the code included.
+    pub size: u32,
+    /// The dark modules, one `M{x} {y}h{run}v1h-{run}z` rectangle per
+    /// horizontal run, in module units.
+    pub path: String,
 }
 
 /// Why data from a source is not arriving, as the host's pipeline sees it:
@@ -174,6 +189,7 @@ mod tests {
             updated_at: None,
             error: None,
             phone_link: None,
+            phone_qr: None,
             pending: None,
             last_data_at: None,
             stale: false,

@@ -15,7 +15,7 @@ pub mod session;
 pub use audit::{AuditAction, AuditActor, AuditEntry, AuditPage, AuditResult};
 pub use catalog::{CATALOG, SourceInfo, SourceKind, find_source};
 pub use connections::{
-    ConnectionStatus, ConnectionsResponse, SourceConnection, SyncError, SyncReport,
+    ConnectionStatus, ConnectionsResponse, PhoneQr, SourceConnection, SyncError, SyncReport,
 };
 pub use events::{
     Delivery, DeliveryAttempt, DeliveryList, DeliveryState, Event, EventData, EventError, EventType,

@@ -283,3 +283,57 @@ async fn at_320_pixels_nothing_overflows() {
     browser.assert_accessible("list at 320 px").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn with_rook_and_no_app_of_its_own_the_phone_dialog_pairs_rooks_app() {
+    use healthlink_tests::edge::Edge;
+    use healthlink_tests::emulators::rook::rook;
+
+    let user = unique("a11y-rook-phone");
+    let session = Edge::Rook.session_for(&user).await;
+    let edge = Edge::Rook.base();
+    let page = serve_page(
+        "/rook-phone.html",
+        embed_page(
+            "Settings",
+            edge,
+            &format!("edge=\"{edge}\" session=\"{session}\""),
+        ),
+    );
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+    let root = browser.widget(0).await;
+    let button = eventually("the phone button", UI_TIMEOUT, || async {
+        root.find(Locator::Css(
+            "[data-source=health_connect] [data-testid=source-action]",
+        ))
+        .await
+        .map_err(|e| e.to_string())
+    })
+    .await;
+    assert_eq!(button.text().await.unwrap(), "Connect on your phone");
+    button.click().await.expect("click");
+    wait_until_open(&browser, "phone-dialog").await;
+
+    let link = by_test_id(&root, "phone-link").await.expect("the link");
+    let href = link.attr("href").await.unwrap().unwrap_or_default();
+    assert_eq!(
+        rook().bound_user(&href).as_deref(),
+        Some(user.as_str()),
+        "the link pairs ROOK's Extraction App with this user: {href}"
+    );
+    let qr = wait_for_test_id(&root, "phone-qr").await;
+    let path = qr
+        .find(Locator::Css("path"))
+        .await
+        .unwrap()
+        .attr("d")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(path.matches('M').count() > 50, "a real code: {path:.80}");
+    assert!(qr.is_displayed().await.unwrap());
+    browser.assert_accessible("ROOK phone dialog").await;
+    browser.screenshot("rook-phone-qr").await;
+    browser.close().await;
+}

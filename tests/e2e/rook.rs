@@ -381,3 +381,84 @@ async fn a_webhook_triggers_one_reconcile_in_the_background() {
     .await;
     elsewhere.expect_problem(404, "not_found");
 }
+
+#[tokio::test]
+async fn phone_only_sources_pair_rooks_extraction_app_with_a_qr_code() {
+    // The ROOK edge has no HEALTHLINK_PHONE_LINK: the host has no app.
+    let user = unique("rook-phone");
+    let session = EDGE.session_for(&user).await;
+    for _ in 0..2 {
+        let listed = list(EDGE, &session).await.sources;
+        for phone in ["apple_health", "health_connect"] {
+            let row = listed.iter().find(|s| s.id == phone).unwrap();
+            let link = row.phone_link.as_deref().expect("a pairing link");
+            assert_eq!(
+                rook().bound_user(link).as_deref(),
+                Some(user.as_str()),
+                "the link pairs this user: {link}"
+            );
+            let qr = row.phone_qr.as_ref().expect("its QR code");
+            assert!(
+                (29..=185).contains(&qr.size) && qr.path.matches('M').count() > 50,
+                "a real code: {qr:?}"
+            );
+        }
+        assert!(
+            listed
+                .iter()
+                .filter(|s| s.kind != SourceKind::Mobile)
+                .all(|s| s.phone_link.is_none() && s.phone_qr.is_none())
+        );
+    }
+    assert_eq!(
+        rook().calls(&user, Call::Binding),
+        1,
+        "paired once, then kept in the user's object"
+    );
+
+    // Another user gets a link of their own.
+    let other = unique("rook-phone-other");
+    let theirs = list(EDGE, &EDGE.session_for(&other).await).await.sources;
+    let link = theirs[7].phone_link.as_deref().unwrap();
+    assert_eq!(rook().bound_user(link).as_deref(), Some(other.as_str()));
+
+    // The backend's list does not ask ROOK to pair anyone.
+    let backend_user = unique("rook-phone-backend");
+    let answer = Answer::send(EDGE.backend(
+        reqwest::Method::GET,
+        &format!("/v1/users/{backend_user}/connections"),
+    ))
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(rook().calls(&backend_user, Call::Binding), 0);
+}
+
+#[tokio::test]
+async fn a_failed_pairing_leaves_the_list_whole() {
+    let user = unique("rook-phone-down");
+    rook().behave(
+        &user,
+        Behaviour::failing(
+            Call::Binding,
+            Fault::Status {
+                status: 503,
+                body: "",
+                retry_after: None,
+            },
+        ),
+    );
+    let session = EDGE.session_for(&user).await;
+    let listed = list(EDGE, &session).await.sources;
+    assert_eq!(listed.len(), 9);
+    let apple = listed.iter().find(|s| s.id == "apple_health").unwrap();
+    assert_eq!(
+        (apple.phone_link.as_ref(), apple.phone_qr.as_ref()),
+        (None, None)
+    );
+    // Once ROOK answers again, the next list pairs.
+    rook().behave(&user, Behaviour::default());
+    let listed = list(EDGE, &session).await.sources;
+    let apple = listed.iter().find(|s| s.id == "apple_health").unwrap();
+    assert!(apple.phone_link.is_some() && apple.phone_qr.is_some());
+    assert_eq!(rook().calls(&user, Call::Binding), 2);
+}

@@ -8,7 +8,6 @@
 
 pub mod i18n;
 pub mod model;
-pub mod qr;
 
 #[cfg(target_arch = "wasm32")]
 mod api;

@@ -5,8 +5,8 @@
 //! not match the contract reads as `None`.
 
 use healthlink_shared::{
-    ConnectionStatus, ConnectionsResponse, Flow, FlowAction, FlowOutcome, FlowResult, PopupMessage,
-    Problem, SourceConnection, SourceKind, SyncError,
+    ConnectionStatus, ConnectionsResponse, Flow, FlowAction, FlowOutcome, FlowResult, PhoneQr,
+    PopupMessage, Problem, SourceConnection, SourceKind, SyncError,
 };
 use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -33,8 +33,18 @@ fn optional_text(object: &JsValue, name: &str) -> Result<Option<String>, ()> {
     value.as_string().map(Some).ok_or(())
 }
 
-pub fn parse(body: &str) -> Option<JsValue> {
-    JSON::parse(body).ok()
+/// A source's `phone_qr`: absent or `null`, or a whole code. `None` (the
+/// list does not match the contract) for anything else.
+fn phone_qr(value: &JsValue) -> Option<Option<PhoneQr>> {
+    if value.is_undefined() || value.is_null() {
+        return Some(None);
+    }
+    let size = field(value, "size").as_f64()?;
+    let size_ok = size.fract() == 0.0 && (29.0..=185.0).contains(&size);
+    Some(Some(PhoneQr {
+        size: size_ok.then_some(size as u32)?,
+        path: text(value, "path")?,
+    }))
 }
 
 /// `GET /v1/connections`.
@@ -59,6 +69,7 @@ fn source_connection(entry: &JsValue) -> Option<SourceConnection> {
         updated_at: optional_text(entry, "updated_at").ok()?,
         error: optional_text(entry, "error").ok()?,
         phone_link: optional_text(entry, "phone_link").ok()?,
+        phone_qr: phone_qr(&field(entry, "phone_qr"))?,
         pending: match optional_text(entry, "pending").ok()? {
             Some(action) => Some(FlowAction::parse(&action)?),
             None => None,

@@ -242,7 +242,12 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
         EdgeSetup {
             name: "rook",
             vars: [
-                common("rook"),
+                // No phone link of the host's own: phone-only sources pair
+                // ROOK's Extraction App instead.
+                common("rook")
+                    .into_iter()
+                    .filter(|(name, _)| name != "HEALTHLINK_PHONE_LINK")
+                    .collect(),
                 events("rook"),
                 vec![
                     (

@@ -28,6 +28,15 @@ pub struct ConnectContext<'a> {
     pub locale: Option<&'a str>,
 }
 
+/// What pairing the aggregator's own phone app with a user needs.
+pub struct PhonePairing<'a> {
+    pub user: &'a UserId,
+    /// The app's name, which the phone app shows (`HEALTHLINK_APP_NAME`).
+    pub client_name: &'a str,
+    /// A fresh, unguessable value the aggregator binds the pairing with.
+    pub salt: &'a str,
+}
+
 /// What a connect return tells, and how far it can be believed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectOutcome {
@@ -159,6 +168,14 @@ pub trait Aggregator {
         user: &UserId,
         known: &[StoredStatus],
     ) -> Result<Option<Vec<(&'static str, ConnectionStatus)>>, AggregatorError>;
+
+    /// A link (and so a QR code) that pairs the aggregator's own phone app
+    /// with the user, for hosts without a mobile app of their own (ROOK's
+    /// Extraction App). `None` when the aggregator has no such app.
+    async fn phone_pairing(
+        &self,
+        pairing: &PhonePairing<'_>,
+    ) -> Result<Option<String>, AggregatorError>;
 
     /// Whether [`Aggregator::statuses`] can answer `Some` for this user.
     /// When it cannot, the edge's record is the whole truth and the user's

@@ -7,14 +7,19 @@
 //! - Connect through the authorizer's `authorization_url`; ROOK returns with
 //!   no result, so the return asks the authorizer again.
 //! - Apple Health and Health Connect are authorized in ROOK's phone app,
-//!   never in a browser; they can be revoked from here.
+//!   never in a browser; they can be revoked from here. For hosts without
+//!   an app of their own, ROOK's Extraction App is paired with the user by
+//!   a universal link (`/api/v1/extraction_app/binding/`), which the widget
+//!   shows as a QR code.
 
 use healthlink_shared::{ConnectionStatus, SourceInfo, find_source};
 use serde::Deserialize;
 
 use super::http::{HttpClient, HttpRequest, basic_auth, encode_component};
 use super::upstream::classify;
-use super::{Aggregator, AggregatorError, ConnectContext, ConnectOutcome, DisconnectOutcome};
+use super::{
+    Aggregator, AggregatorError, ConnectContext, ConnectOutcome, DisconnectOutcome, PhonePairing,
+};
 use crate::config::RookConfig;
 use crate::user_id::UserId;
 use crate::user_state::StoredStatus;
@@ -58,6 +63,14 @@ pub struct Rook<'a, H> {
 struct AuthorizerAnswer {
     authorized: bool,
     authorization_url: Option<String>,
+}
+
+/// The Extraction App binding: ROOK answers with a QR code image and the
+/// universal link it encodes. Only the link is read; the edge draws its own
+/// QR code of it (as an SVG path the widget can show under a strict CSP).
+#[derive(Debug, Deserialize)]
+struct BindingAnswer {
+    universal_link: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,6 +196,28 @@ impl<H: HttpClient> Aggregator for Rook<'_, H> {
         Ok(DisconnectOutcome::Disconnected)
     }
 
+    /// `POST /api/v1/extraction_app/binding/`, metadata with the app's name
+    /// only (ROOK's support page stands in for the optional `support_url`).
+    async fn phone_pairing(
+        &self,
+        pairing: &PhonePairing<'_>,
+    ) -> Result<Option<String>, AggregatorError> {
+        let body = serde_json::json!({
+            "user_id": pairing.user.as_str(),
+            "metadata": { "client_name": pairing.client_name },
+            "salt": pairing.salt,
+        });
+        let request = HttpRequest::post(
+            format!("{}/api/v1/extraction_app/binding/", self.config.api_base),
+            "application/json",
+            body.to_string(),
+        );
+        let body = self
+            .send("POST /api/v1/extraction_app/binding/", request)
+            .await?;
+        parse_binding(&body).map(Some)
+    }
+
     /// ROOK documents no user deletion in its API (users are removed by
     /// unlinking them in ROOK's console); revoking every source is what
     /// the edge can do, and erasure does that first.
@@ -229,6 +264,18 @@ pub fn parse_authorized(
             Some((source.id, status))
         })
         .collect())
+}
+
+/// The universal link of a binding answer. Only an `https` link is
+/// handed to a phone: anything else reads as a malformed answer.
+pub fn parse_binding(body: &str) -> Result<String, AggregatorError> {
+    let answer: BindingAnswer =
+        serde_json::from_str(body).map_err(|_| AggregatorError::Unavailable)?;
+    let is_https = url::Url::parse(&answer.universal_link).is_ok_and(|url| url.scheme() == "https");
+    if !is_https {
+        return Err(AggregatorError::Unavailable);
+    }
+    Ok(answer.universal_link)
 }
 
 /// Only http(s) URLs are handed to a browser: never `javascript:` or data.
@@ -312,6 +359,75 @@ mod tests {
             revoke.body.as_deref(),
             Some(r#"{"data_source":"Apple Health"}"#)
         );
+    }
+
+    #[test]
+    fn the_extraction_app_is_paired_through_the_binding_call() {
+        let answer_body = r#"{"qr_code":"iVBORw0KGgo=","universal_link":"https://extraction.rook.test/bind?t=abc"}"#;
+        let (link, sent) = run(vec![answer(200, answer_body)], async |rook| {
+            let user = user();
+            rook.phone_pairing(&PhonePairing {
+                user: &user,
+                client_name: "Acme Health",
+                salt: "s4lt",
+            })
+            .await
+        });
+        assert_eq!(
+            link,
+            Ok(Some("https://extraction.rook.test/bind?t=abc".to_owned()))
+        );
+        let bind = &sent[0];
+        assert_eq!(bind.method, Method::Post);
+        assert_eq!(
+            bind.url,
+            "https://api.rook.test/api/v1/extraction_app/binding/"
+        );
+        assert_eq!(
+            bind.header_value("authorization"),
+            Some("Basic Y2xpZW50OnNlY3JldA==")
+        );
+        assert_eq!(bind.header_value("content-type"), Some("application/json"));
+        let sent_body: serde_json::Value =
+            serde_json::from_str(bind.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            sent_body,
+            serde_json::json!({
+                "user_id": "user-42@example.org",
+                "metadata": { "client_name": "Acme Health" },
+                "salt": "s4lt",
+            })
+        );
+    }
+
+    #[test]
+    fn a_binding_answer_must_carry_an_https_link() {
+        for body in [
+            "{}",
+            "not json",
+            r#"{"universal_link":"javascript:alert(1)"}"#,
+            r#"{"universal_link":"http://extraction.rook.test/bind"}"#,
+            r#"{"universal_link":42}"#,
+        ] {
+            assert_eq!(
+                parse_binding(body),
+                Err(AggregatorError::Unavailable),
+                "{body}"
+            );
+        }
+        let (refused, _) = run(vec![answer(401, "")], async |rook| {
+            let user = user();
+            rook.phone_pairing(&PhonePairing {
+                user: &user,
+                client_name: "Acme",
+                salt: "s",
+            })
+            .await
+        });
+        assert!(matches!(
+            refused,
+            Err(AggregatorError::Misconfigured { .. })
+        ));
     }
 
     #[test]

@@ -148,6 +148,15 @@ impl Aggregator for Sandbox {
         ))
     }
 
+    /// The sandbox has no phone app: phone-only sources need the host's
+    /// own (`HEALTHLINK_PHONE_LINK`).
+    async fn phone_pairing(
+        &self,
+        _pairing: &super::PhonePairing<'_>,
+    ) -> Result<Option<String>, AggregatorError> {
+        Ok(None)
+    }
+
     /// Only the expired-fault users have a view: everyone else's grants
     /// live in the edge's record alone.
     fn has_status_view(&self, user: &UserId) -> bool {

@@ -9,7 +9,8 @@ use super::rook::Rook;
 use super::sandbox::Sandbox;
 use super::thryve::Thryve;
 use super::{
-    Aggregator, AggregatorError, ConnectContext, ConnectOutcome, DisconnectOutcome, UserLinks,
+    Aggregator, AggregatorError, ConnectContext, ConnectOutcome, DisconnectOutcome, PhonePairing,
+    UserLinks,
 };
 use crate::config::{AggregatorConfig, Config};
 use crate::user_id::UserId;
@@ -85,6 +86,17 @@ impl<H: HttpClient, L: UserLinks> Aggregator for Selected<'_, H, L> {
             Self::Sandbox(inner) => inner.disconnect(user, source).await,
             Self::Thryve(inner) => inner.disconnect(user, source).await,
             Self::Rook(inner) => inner.disconnect(user, source).await,
+        }
+    }
+
+    async fn phone_pairing(
+        &self,
+        pairing: &PhonePairing<'_>,
+    ) -> Result<Option<String>, AggregatorError> {
+        match self {
+            Self::Sandbox(inner) => inner.phone_pairing(pairing).await,
+            Self::Thryve(inner) => inner.phone_pairing(pairing).await,
+            Self::Rook(inner) => inner.phone_pairing(pairing).await,
         }
     }
 

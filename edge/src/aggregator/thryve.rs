@@ -300,6 +300,15 @@ impl<H: HttpClient, L: UserLinks> Aggregator for Thryve<'_, H, L> {
         Ok(None)
     }
 
+    /// Thryve's phone-only sources connect through its SDK in the host's
+    /// own app (`HEALTHLINK_PHONE_LINK`); it offers no app of its own.
+    async fn phone_pairing(
+        &self,
+        _pairing: &super::PhonePairing<'_>,
+    ) -> Result<Option<String>, AggregatorError> {
+        Ok(None)
+    }
+
     /// Thryve reports changes by webhook only; the record is the truth.
     fn has_status_view(&self, _user: &UserId) -> bool {
         false

@@ -2,16 +2,18 @@
 //! one; and reconciliation on its own, for webhooks that only say "this user
 //! changed".
 
-use healthlink_shared::{AuditAction, AuditActor, CATALOG, ConnectionsResponse, find_source};
+use healthlink_shared::{
+    AuditAction, AuditActor, CATALOG, ConnectionsResponse, SourceKind, find_source,
+};
 
 use super::edge::{Edge, Runtime};
 use super::reply::Reply;
-use crate::aggregator::{Aggregator, AggregatorError};
+use crate::aggregator::{Aggregator, AggregatorError, PhonePairing};
 use crate::connections::{ListView, erased_since, reconcile, status_list};
 use crate::error::ApiError;
 use crate::session::SessionClaims;
 use crate::user_id::UserId;
-use crate::user_state::{Change, RecordRule, StoredStatus};
+use crate::user_state::{Change, ObjectName, ROOK_PAIRING_LINK, RecordRule, StoredStatus};
 use crate::user_store::UserStore;
 
 impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
@@ -104,13 +106,67 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 crate::log::error("status check failed; showing the last known statuses");
             }
         }
+        let offered = |id: &str| {
+            offers(id) && find_source(id).is_some_and(|source| self.aggregator.offers(source))
+        };
+        let lists_phone_sources = CATALOG
+            .iter()
+            .any(|source| source.kind == SourceKind::Mobile && offered(source.id));
+        // Pairing is for the user in front of the widget: a backend read
+        // does not ask the aggregator for it.
+        let phone_link = match &self.config.phone_link {
+            Some(template) => Some(template.clone()),
+            None if lists_phone_sources && session.is_some() => self.phone_pairing(user).await,
+            None => None,
+        };
         Ok(status_list(
             &stored,
-            |id| offers(id) && find_source(id).is_some_and(|source| self.aggregator.offers(source)),
-            self.config.phone_link.as_deref(),
+            offered,
+            phone_link.as_deref(),
             self.runtime.now_ms(),
             self.config.stale_after_ms,
         ))
+    }
+
+    /// The aggregator's own phone app, paired with the user, for a host
+    /// with no app of its own (no `HEALTHLINK_PHONE_LINK`): asked of the
+    /// aggregator once, then kept in the user's object. A failure only
+    /// leaves the phone rows without a QR code this time; the list itself
+    /// never fails because of it.
+    async fn phone_pairing(&self, user: &UserId) -> Option<String> {
+        let object = ObjectName::user(user);
+        match self.store.link(&object, ROOK_PAIRING_LINK).await {
+            Ok(Some(link)) => return Some(link),
+            Ok(None) => {}
+            Err(_) => return None,
+        }
+        let salt = self.runtime.nonce().ok()?;
+        let pairing = PhonePairing {
+            user,
+            client_name: &self.config.app_name,
+            salt: &salt,
+        };
+        match self.aggregator.phone_pairing(&pairing).await {
+            Ok(Some(link)) => {
+                if self
+                    .store
+                    .set_link(&object, ROOK_PAIRING_LINK, &link)
+                    .await
+                    .is_err()
+                {
+                    crate::log::error(
+                        "could not keep the phone pairing link; asking again next time",
+                    );
+                }
+                Some(link)
+            }
+            Ok(None) => None,
+            Err(error) => {
+                crate::log::upstream_failure(&error);
+                crate::log::error("phone pairing failed; phone-only sources show no QR code");
+                None
+            }
+        }
     }
 
     /// Asks the aggregator for the user's statuses (one call) and records
@@ -235,6 +291,104 @@ mod tests {
         let oura = list.sources.iter().find(|s| s.id == "oura").unwrap();
         assert_eq!(oura.status, ConnectionStatus::Connected);
         assert!(harness.trail("alice").is_empty());
+    }
+
+    const BINDING: &str =
+        r#"{"qr_code":"iVBORw0KGgo=","universal_link":"https://extraction.rook.test/bind?t=1"}"#;
+
+    #[test]
+    fn without_a_phone_link_rooks_extraction_app_is_paired_once_and_kept() {
+        let harness = Harness::rook();
+        assert_eq!(harness.config.phone_link, None);
+        harness.script(vec![
+            rook_statuses(&[]),
+            answer(200, BINDING),
+            rook_statuses(&[]),
+        ]);
+        for _ in 0..2 {
+            let list: ConnectionsResponse =
+                json(&harness.widget_get("alice", "/v1/connections").unwrap());
+            for phone in ["apple_health", "health_connect"] {
+                let row = list.sources.iter().find(|s| s.id == phone).unwrap();
+                assert_eq!(
+                    row.phone_link.as_deref(),
+                    Some("https://extraction.rook.test/bind?t=1")
+                );
+                assert_eq!(
+                    row.phone_qr,
+                    crate::qr::qr_svg("https://extraction.rook.test/bind?t=1")
+                );
+            }
+            let oura = list.sources.iter().find(|s| s.id == "oura").unwrap();
+            assert_eq!(
+                (oura.phone_link.as_ref(), oura.phone_qr.as_ref()),
+                (None, None)
+            );
+        }
+        let binds: Vec<_> = harness
+            .http
+            .sent()
+            .into_iter()
+            .filter(|sent| sent.url.ends_with("/extraction_app/binding/"))
+            .collect();
+        assert_eq!(binds.len(), 1, "asked once, then kept in the user's object");
+        let body: serde_json::Value =
+            serde_json::from_str(binds[0].body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["user_id"], "alice");
+        assert_eq!(
+            body["metadata"]["client_name"],
+            harness.config.app_name.as_str()
+        );
+        assert!(body["salt"].as_str().is_some_and(|salt| !salt.is_empty()));
+    }
+
+    #[test]
+    fn a_failed_pairing_leaves_the_list_whole_and_is_asked_again() {
+        let harness = Harness::rook();
+        harness.script(vec![
+            rook_statuses(&[]),
+            answer(503, ""),
+            rook_statuses(&[]),
+            answer(200, BINDING),
+        ]);
+        let list: ConnectionsResponse =
+            json(&harness.widget_get("alice", "/v1/connections").unwrap());
+        let apple = list
+            .sources
+            .iter()
+            .find(|s| s.id == "apple_health")
+            .unwrap();
+        assert_eq!(
+            (apple.phone_link.as_ref(), apple.phone_qr.as_ref()),
+            (None, None)
+        );
+        let list: ConnectionsResponse =
+            json(&harness.widget_get("alice", "/v1/connections").unwrap());
+        let apple = list
+            .sources
+            .iter()
+            .find(|s| s.id == "apple_health")
+            .unwrap();
+        assert!(apple.phone_link.is_some() && apple.phone_qr.is_some());
+    }
+
+    #[test]
+    fn a_configured_phone_link_wins_and_rook_is_not_asked() {
+        let mut harness = Harness::rook();
+        harness.config.phone_link = Some("acme://connect/{source}".into());
+        harness.script(vec![rook_statuses(&[])]);
+        let list: ConnectionsResponse =
+            json(&harness.widget_get("alice", "/v1/connections").unwrap());
+        let apple = list
+            .sources
+            .iter()
+            .find(|s| s.id == "apple_health")
+            .unwrap();
+        assert_eq!(
+            apple.phone_link.as_deref(),
+            Some("acme://connect/apple_health")
+        );
+        assert_eq!(harness.http.sent().len(), 1, "only the status call");
     }
 
     #[test]

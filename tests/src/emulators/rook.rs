@@ -20,6 +20,8 @@ pub enum Call {
     Authorizer,
     Authorized,
     Revoke,
+    /// `POST /api/v1/extraction_app/binding/`: pairing ROOK's Extraction App.
+    Binding,
 }
 
 /// How the emulated ROOK treats one user.
@@ -48,6 +50,8 @@ struct State {
     authorized: HashSet<(String, String)>,
     behaviours: HashMap<String, Behaviour>,
     calls: HashMap<(String, Call), usize>,
+    /// Universal links handed out, with the user each one pairs.
+    bindings: HashMap<String, String>,
 }
 
 pub struct Rook {
@@ -101,6 +105,11 @@ impl Rook {
             .unwrap_or(0)
     }
 
+    /// The user a universal link from the binding call pairs, if it is one.
+    pub fn bound_user(&self, universal_link: &str) -> Option<String> {
+        self.lock().bindings.get(universal_link).cloned()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().expect("emulator state")
     }
@@ -147,6 +156,7 @@ impl Rook {
             ("POST", ["api", "v1", "user_id", user, "data_sources", "revoke_auth"]) => {
                 self.call(user, Call::Revoke, || self.revoke(request, user))
             }
+            ("POST", ["api", "v1", "extraction_app", "binding", ""]) => self.binding(request),
             (method, _) => Reply::violation(format!("ROOK has no {method} {}", request.path)),
         }
     }
@@ -245,6 +255,63 @@ impl Rook {
             })
             .collect();
         Reply::json(200, serde_json::json!({ "data_sources": sources }))
+    }
+
+    /// The Extraction App binding, to ROOK's documented body: `user_id`,
+    /// `metadata` with `client_name` (and optionally `tyc_url`,
+    /// `support_url`, `complete_log_out`) and `salt`; nothing else.
+    fn binding(&self, request: &Incoming) -> Reply {
+        if request.media_type() != Some("application/json") || !request.query.is_empty() {
+            return Reply::violation("the binding takes a JSON body and no query".into());
+        }
+        let Ok(serde_json::Value::Object(body)) = serde_json::from_str(&request.body) else {
+            return Reply::violation(format!("binding body is not an object: {}", request.body));
+        };
+        let text = |value: Option<&serde_json::Value>| {
+            value
+                .and_then(|value| value.as_str())
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned)
+        };
+        let metadata_ok = body
+            .get("metadata")
+            .and_then(|metadata| metadata.as_object())
+            .is_some_and(|metadata| {
+                text(metadata.get("client_name")).is_some()
+                    && metadata.iter().all(|(key, value)| match key.as_str() {
+                        "client_name" => true,
+                        "tyc_url" | "support_url" => {
+                            value.as_str().is_some_and(is_absolute_http_url)
+                        }
+                        "complete_log_out" => value.is_boolean(),
+                        _ => false,
+                    })
+            });
+        let (Some(user), Some(_salt)) = (text(body.get("user_id")), text(body.get("salt"))) else {
+            return Reply::violation(format!("binding needs user_id and salt: {}", request.body));
+        };
+        if body.len() != 3 || !metadata_ok {
+            return Reply::violation(format!(
+                "binding takes exactly user_id, metadata {{client_name, tyc_url?, support_url?, complete_log_out?}} and salt, got {}",
+                request.body
+            ));
+        }
+        self.call(&user, Call::Binding, || {
+            let mut state = self.lock();
+            let link = format!(
+                "https://extraction.rook.example/bind/{}",
+                state.bindings.len() + 1
+            );
+            state.bindings.insert(link.clone(), user.clone());
+            drop(state);
+            Reply::json(
+                200,
+                serde_json::json!({
+                    "qr_code": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+                    "universal_link": link,
+                }),
+            )
+        })
     }
 
     fn revoke(&self, request: &Incoming, user: &str) -> Reply {

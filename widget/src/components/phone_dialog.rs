@@ -8,7 +8,6 @@ use leptos::prelude::*;
 use crate::components::modal::show_modal_while;
 use crate::i18n::Locale;
 use crate::model::links::safe_phone_link;
-use crate::qr::qr_svg;
 
 /// Shows the QR code for `showing`; `on_close` runs when it is dismissed
 /// (Close button or Escape).
@@ -32,7 +31,16 @@ pub fn PhoneDialog(
                 .map(str::to_owned)
         })
     };
-    let code = Memo::new(move |_| link().and_then(|link| qr_svg(&link)));
+    // The edge drew the code; it is shown only beside a link that is safe
+    // to open.
+    let code = move || {
+        showing.with(|source| {
+            source
+                .as_ref()
+                .filter(|s| s.phone_link.as_deref().and_then(safe_phone_link).is_some())
+                .and_then(|s| s.phone_qr.clone())
+        })
+    };
     view! {
         <dialog
             node_ref=dialog
@@ -44,7 +52,7 @@ pub fn PhoneDialog(
         >
             <h3 id="hl-phone-title" class="hl-dialog-title">{move || t().fill(t().phone_title, &name())}</h3>
             <p id="hl-phone-text" class="hl-dialog-text">{move || t().fill(t().phone_text, &name())}</p>
-            {move || code.get().map(|code| {
+            {move || code().map(|code| {
                 let view_box = format!("0 0 {0} {0}", code.size);
                 view! {
                     <svg class="hl-qr" viewBox=view_box role="img" data-testid="phone-qr"

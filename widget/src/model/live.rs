@@ -111,6 +111,7 @@ mod tests {
                     updated_at: None,
                     error: None,
                     phone_link: None,
+                    phone_qr: None,
                     pending: *pending,
                     last_data_at: None,
                     stale: false,

@@ -1,25 +1,19 @@
-//! QR codes for phone-only sources: the phone link drawn as one SVG path, so
-//! the widget needs no image request and no inline style (strict CSP).
+//! QR codes for phone-only sources: the phone link drawn as one SVG path.
+//! The edge draws it, not the widget: the encoder then costs the widget's
+//! download nothing, and the widget needs no image request and no inline
+//! style (strict CSP) to show it.
 
+use healthlink_shared::PhoneQr;
 use qrcodegen::{QrCode, QrCodeEcc};
 
 /// Light modules around the code, as the QR specification asks, so phone
 /// cameras find it on any background.
 const QUIET_ZONE: i32 = 4;
 
-/// A QR code ready for `<svg viewBox="0 0 {size} {size}"><path d={path}/>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QrSvg {
-    /// Width and height in modules, quiet zone included.
-    pub size: i32,
-    /// The dark modules: one rectangle per horizontal run.
-    pub path: String,
-}
-
 /// Encodes `text` (a link of up to a few hundred bytes) with medium error
 /// correction, which survives a scratched screen or a glare spot. `None`
 /// when the text is too long for any QR code.
-pub fn qr_svg(text: &str) -> Option<QrSvg> {
+pub fn qr_svg(text: &str) -> Option<PhoneQr> {
     let code = QrCode::encode_text(text, QrCodeEcc::Medium).ok()?;
     let modules = code.size();
     let mut path = String::new();
@@ -42,8 +36,8 @@ pub fn qr_svg(text: &str) -> Option<QrSvg> {
             ));
         }
     }
-    Some(QrSvg {
-        size: modules + 2 * QUIET_ZONE,
+    Some(PhoneQr {
+        size: u32::try_from(modules + 2 * QUIET_ZONE).ok()?,
         path,
     })
 }
@@ -54,7 +48,7 @@ mod tests {
 
     /// Draws the path back into pixels (`scale` per module) the way a
     /// screen would, dark = 0, for the decoder.
-    fn pixels(svg: &QrSvg, scale: usize) -> (usize, Vec<u8>) {
+    fn pixels(svg: &PhoneQr, scale: usize) -> (usize, Vec<u8>) {
         let width = svg.size as usize * scale;
         let mut image = vec![255u8; width * width];
         for rectangle in svg.path.split('z').filter(|r| !r.is_empty()) {
@@ -76,7 +70,7 @@ mod tests {
         (width, image)
     }
 
-    fn decode(svg: &QrSvg) -> String {
+    fn decode(svg: &PhoneQr) -> String {
         let (width, image) = pixels(svg, 4);
         let mut prepared =
             rqrr::PreparedImage::prepare_from_greyscale(width, width, |x, y| image[y * width + x]);
@@ -93,7 +87,11 @@ mod tests {
         ] {
             let svg = qr_svg(link).expect("fits");
             assert_eq!(decode(&svg), link);
-            assert_eq!((svg.size - 2 * QUIET_ZONE - 17) % 4, 0, "a QR version size");
+            assert_eq!(
+                (svg.size as i32 - 2 * QUIET_ZONE - 17) % 4,
+                0,
+                "a QR version size"
+            );
         }
     }
 
