@@ -286,23 +286,51 @@ async fn remounted_or_reloaded(browser: &Browser) -> Vec<String> {
 /// two frames later, reads what the widget says: heading, `lang`, the
 /// notice, Oura's badge and the open dialog's heading and Cancel.
 async fn switch_locale(browser: &Browser, locale: Option<&str>) -> Vec<String> {
-    let said = browser
+    browser
         .client
-        .execute_async(
-            "const [locale, done] = arguments;\
+        .execute(
+            "const [locale] = arguments;\
              const host = document.querySelector('healthlink-connect');\
-             if (locale === null) host.removeAttribute('locale'); else host.setAttribute('locale', locale);\
-             requestAnimationFrame(() => requestAnimationFrame(() => {\
-               const text = (selector) =>\
-                 host.shadowRoot.querySelector(selector)?.textContent.trim() ?? `no ${selector}`;\
-               done([text('.hl-title'), host.shadowRoot.querySelector('.hl-card')?.lang ?? 'no card',\
-                 text('[data-testid=notice]'), text('[data-source=oura] [data-testid=source-status]'),\
-                 text('#hl-dialog-title'), text('[data-testid=confirm-cancel]')]);\
-             }));",
+             if (locale === null) host.removeAttribute('locale'); else host.setAttribute('locale', locale);",
             vec![serde_json::json!(locale)],
         )
         .await
         .expect("switch the locale");
+    // A language other than English is a file the widget loads the first
+    // time it is needed: the words change when it has arrived, in place.
+    let expected = locale
+        .and_then(Locale::from_tag)
+        .unwrap_or(Locale::En)
+        .catalog();
+    let mut said = Vec::new();
+    let _ = tokio::time::timeout(UI_TIMEOUT, async {
+        loop {
+            said = read_words(browser).await;
+            if said == said_in(expected) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    })
+    .await;
+    said
+}
+
+/// The title, language, notice, Oura's badge and the open dialog's words.
+async fn read_words(browser: &Browser) -> Vec<String> {
+    let said = browser
+        .client
+        .execute(
+            "const host = document.querySelector('healthlink-connect');\
+             const text = (selector) =>\
+               host.shadowRoot.querySelector(selector)?.textContent.trim() ?? `no ${selector}`;\
+             return [text('.hl-title'), host.shadowRoot.querySelector('.hl-card')?.lang ?? 'no card',\
+               text('[data-testid=notice]'), text('[data-source=oura] [data-testid=source-status]'),\
+               text('#hl-dialog-title'), text('[data-testid=confirm-cancel]')];",
+            vec![],
+        )
+        .await
+        .expect("read the words");
     serde_json::from_value(said).expect("a list of strings")
 }
 

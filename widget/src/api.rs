@@ -6,6 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
 
+use crate::i18n::{Catalog, Locale};
 use crate::model::ending::Ending;
 use crate::model::{LoadError, WidgetConfig};
 use crate::wire;
@@ -114,4 +115,28 @@ async fn read<T>(
         Some(problem) => Err(LoadError::Problem(problem)),
         None => Err(LoadError::Unexpected(status)),
     }
+}
+
+/// A language's strings, from the file the edge serves beside the widget
+/// (`/i18n/{code}.json`: public, no session). `None` when it cannot be read
+/// or misses a string: the widget then stays in English.
+pub async fn fetch_catalog(config: &WidgetConfig, locale: Locale) -> Option<Catalog> {
+    let window = web_sys::window()?;
+    let path = format!("/i18n/{}.json", locale.code());
+    let response: Response = JsFuture::from(window.fetch_with_str(&config.url(&path)))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let body = JsFuture::from(response.json().ok()?).await.ok()?;
+    // Kept for the page's life (see `i18n::register`), so leaked once here.
+    Catalog::from_fields(&mut |name| {
+        let text = js_sys::Reflect::get(&body, &JsValue::from_str(name))
+            .ok()?
+            .as_string()?;
+        Some(&*text.leak())
+    })
 }

@@ -2,27 +2,15 @@
 //! and the Worker bundle, and the widget's first render in headless Chromium
 //! against a real `wrangler dev` edge.
 
-use std::io::Write;
-use std::path::Path;
-
-use flate2::Compression;
-use flate2::write::GzEncoder;
-
+use crate::sizes::verdict;
 use crate::test::{Suite, end_to_end};
 use crate::tools::{Toolchain, ensure_chromium};
 use crate::{Result, build, root, step};
 
-/// The budgets the widget is held to (printed next to the figures; a
-/// benchmark reports, it does not fail).
-const WIDGET_BUDGET_GZIP: usize = 100 * 1024;
+/// The first-render budget (printed next to the figures; a benchmark
+/// reports, it does not fail). The size budget is in `sizes`.
 const FIRST_RENDER_BUDGET_MS: f64 = 150.0;
 
-/// The files a host page downloads to show the widget.
-const WIDGET_FILES: [&str; 3] = [
-    "healthlink.js",
-    "healthlink-widget.js",
-    "healthlink-widget_bg.wasm",
-];
 /// What the benchmark tests write under target/e2e/.
 const BENCH_FIGURES: [&str; 6] = [
     "bench-render.json",
@@ -34,8 +22,6 @@ const BENCH_FIGURES: [&str; 6] = [
 ];
 /// Per fuzz target, in the bench's bounded run.
 const FUZZ_SECONDS: u64 = 20;
-/// The Worker bundle wrangler uploads.
-const WORKER_FILES: [&str; 2] = ["index.js", "index_bg.wasm"];
 
 pub fn run() -> Result {
     let toolchain = Toolchain::ensure()?;
@@ -55,38 +41,7 @@ pub fn run() -> Result {
     let fuzzing = crate::fuzz::run(&toolchain, FUZZ_SECONDS)?;
     step("Transfer sizes");
 
-    let mut report = Vec::new();
-    println!("{:<34} {:>10} {:>10}", "file", "raw", "gzip -9");
-    let widget = sizes(&root().join("dist"), &WIDGET_FILES, "widget", &mut report)?;
-    let worker = sizes(
-        &root().join("edge").join("build"),
-        &WORKER_FILES,
-        "worker",
-        &mut report,
-    )?;
-    println!(
-        "{:<34} {:>10} {:>10}",
-        "widget total (transfer)",
-        kb(widget.0),
-        kb(widget.1)
-    );
-    println!(
-        "{:<34} {:>10} {:>10}",
-        "worker bundle total",
-        kb(worker.0),
-        kb(worker.1)
-    );
-
-    println!(
-        "{:<34} {:>10} {:>10}",
-        "widget budget (gzip)",
-        "",
-        format!(
-            "{} {}",
-            kb(WIDGET_BUDGET_GZIP),
-            verdict(widget.1 <= WIDGET_BUDGET_GZIP)
-        )
-    );
+    let sizes = crate::sizes::measure_and_print()?;
     let number = |value: &serde_json::Value, key: &str| value[key].as_f64().unwrap_or(f64::NAN);
     let median = number(&render, "median_ms");
     step("Widget in headless Chromium (10 loads, warm HTTP cache)");
@@ -221,9 +176,9 @@ pub fn run() -> Result {
         "events_drain": drain,
         "schemathesis": schemathesis,
         "fuzz": fuzz_json,
-        "files": report,
-        "widget_total": { "raw": widget.0, "gzip": widget.1 },
-        "worker_total": { "raw": worker.0, "gzip": worker.1 },
+        "files": sizes.files,
+        "widget_total": sizes.widget.json(),
+        "worker_total": sizes.worker.json(),
     });
     let path = root().join("target").join("bench.json");
     std::fs::write(
@@ -242,43 +197,4 @@ fn figures(name: &str) -> Result<serde_json::Value> {
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .ok_or_else(|| format!("no figures in {}", path.display()))
-}
-
-fn verdict(within: bool) -> &'static str {
-    if within { "(within)" } else { "(OVER)" }
-}
-
-fn sizes(
-    dir: &Path,
-    files: &[&str],
-    group: &str,
-    report: &mut Vec<serde_json::Value>,
-) -> Result<(usize, usize)> {
-    let mut total = (0, 0);
-    for file in files {
-        let bytes = std::fs::read(dir.join(file)).map_err(|e| format!("reading {file}: {e}"))?;
-        let gzip = gzip_len(&bytes);
-        println!(
-            "{:<34} {:>10} {:>10}",
-            format!("{group}/{file}"),
-            kb(bytes.len()),
-            kb(gzip)
-        );
-        report.push(
-            serde_json::json!({ "group": group, "file": file, "raw": bytes.len(), "gzip": gzip }),
-        );
-        total.0 += bytes.len();
-        total.1 += gzip;
-    }
-    Ok(total)
-}
-
-fn gzip_len(bytes: &[u8]) -> usize {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-    encoder.write_all(bytes).expect("writing to memory");
-    encoder.finish().expect("writing to memory").len()
-}
-
-fn kb(bytes: usize) -> String {
-    format!("{:.1} KB", bytes as f64 / 1024.0)
 }

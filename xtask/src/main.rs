@@ -11,6 +11,7 @@ mod receiver;
 mod recorder;
 mod schemathesis;
 mod secrets;
+mod sizes;
 mod test;
 mod tools;
 mod wrangler;
@@ -36,6 +37,8 @@ tasks:
           Worker and a floor Worker (one Durable Object read), fan-out, 60 s
           mixed load, schemathesis, fuzzing; prints a table and writes
           target/bench.json
+  sizes   build the widget and the Worker, then print their transfer sizes
+          (raw, gzip -9, brotli 11) against the widget's budget
   fuzz [SECONDS]
           run every fuzz target in fuzz/ for SECONDS each (default 30) on
           nightly; fails on the first crash, naming the saved input";
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("e2e") => test::end_to_end_only(std::env::args().nth(2).as_deref()),
         Some("bench") => bench::run(),
+        Some("sizes") => sizes_task(),
         Some("fuzz") => fuzz_task(std::env::args().nth(2).as_deref()),
         _ => {
             eprintln!("{USAGE}");
@@ -63,6 +67,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask sizes`: the release builds, then the size table alone.
+fn sizes_task() -> Result {
+    let toolchain = tools::Toolchain::ensure()?;
+    build::all(&toolchain)?;
+    step("Transfer sizes");
+    sizes::measure_and_print().map(|_| ())
 }
 
 /// `cargo xtask fuzz [SECONDS]`: every target, then one line of figures each.

@@ -17,7 +17,7 @@ use crate::components::phone_dialog::PhoneDialog;
 use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
 use crate::controls::Controls;
-use crate::i18n::{Catalog, Locale};
+use crate::i18n::{self, Catalog, Locale};
 use crate::live_socket::LiveSocket;
 use crate::model::ending::Ending;
 use crate::model::links::navigable_connect_url;
@@ -101,12 +101,49 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
     let session_locale = RwSignal::new(None::<String>);
     let attribute_locale = controls.locale.clone();
     let browser_languages = browser::preferred_languages();
-    let locale = Memo::new(move |_| {
+    let requested = Memo::new(move |_| {
         session_locale.with(|session| {
             attribute_locale.with(|attribute| {
                 Locale::for_widget(session.as_deref(), attribute, &browser_languages)
             })
         })
+    });
+    // Languages other than English are files loaded when first needed.
+    // Until one arrives the widget keeps the language it shows (English at
+    // first, and the first list waits for it); one that cannot be loaded
+    // leaves English.
+    let catalogs_arrived = RwSignal::new(0_u32);
+    let unavailable = StoredValue::new(Vec::<Locale>::new());
+    let language_pending = Memo::new(move |_| {
+        catalogs_arrived.track();
+        let wanted = requested.get();
+        !i18n::is_ready(wanted) && !unavailable.with_value(|failed| failed.contains(&wanted))
+    });
+    let locale = Memo::new(move |shown: Option<&Locale>| {
+        catalogs_arrived.track();
+        let wanted = requested.get();
+        if i18n::is_ready(wanted) {
+            wanted
+        } else if language_pending.get() {
+            shown.copied().unwrap_or(Locale::En)
+        } else {
+            Locale::En
+        }
+    });
+    let loading_languages = StoredValue::new(Vec::<Locale>::new());
+    Effect::new(move |_| {
+        let wanted = requested.get();
+        if !language_pending.get() || loading_languages.with_value(|l| l.contains(&wanted)) {
+            return;
+        }
+        loading_languages.update_value(|l| l.push(wanted));
+        spawn_local(async move {
+            match api::fetch_catalog(&config.get_untracked(), wanted).await {
+                Some(catalog) => i18n::register(wanted, catalog),
+                None => unavailable.update_value(|failed| failed.push(wanted)),
+            }
+            catalogs_arrived.try_update(|n| *n += 1);
+        });
     });
     let t = move || locale.get().catalog();
     let pending = StoredValue::new_local(None::<PendingPopup>);
@@ -515,11 +552,19 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
         }
     });
 
+    // The first list waits for its language's file, so a German user
+    // never sees it in English first; later switches keep the list.
+    let listed_once = StoredValue::new(false);
     let phase = Memo::new(move |_| {
+        let language_pending = language_pending.get();
         state.with(|state| match state {
             LoadState::Loading => Phase::Loading,
+            _ if language_pending && !listed_once.get_value() => Phase::Loading,
             LoadState::Failed(error) => Phase::Failed(error.clone()),
-            LoadState::Loaded(_) => Phase::Loaded,
+            LoadState::Loaded(_) => {
+                listed_once.set_value(true);
+                Phase::Loaded
+            }
         })
     });
     let ids = move || {

@@ -1,5 +1,7 @@
 //! The `Catalog` struct: one `&'static str` field per string the widget
 //! shows, so each language file fills in every one or does not compile.
+//! The same struct is read back from the JSON files the widget loads for
+//! languages other than English (see `i18n::files`).
 
 /// Declares the catalog struct (one `&'static str` field per string) and
 /// `entries()`, which lists them by name for the completeness tests.
@@ -15,6 +17,19 @@ macro_rules! catalog {
             /// Every string with its field name.
             pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
                 vec![$((stringify!($field), self.$field),)*]
+            }
+
+            /// A catalog from strings looked up by field name (a language
+            /// file the widget loaded); `None` if any one is missing, so a
+            /// partial file never shows a blank.
+            /// (`dyn`, not generic: one call per field, not one copy of
+            /// the lookup per field in the widget's download.)
+            pub fn from_fields(
+                lookup: &mut dyn FnMut(&str) -> Option<&'static str>,
+            ) -> Option<Self> {
+                Some(Self {
+                    $($field: lookup(stringify!($field))?,)*
+                })
             }
         }
     };

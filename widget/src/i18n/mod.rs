@@ -4,13 +4,27 @@
 //! source's name as `{name}`.
 
 mod catalog;
+// The other languages are written here, in Rust, so a missing string does
+// not compile; the widget's build carries only English and loads the
+// others as JSON files generated from these (`files`), when a user needs
+// one.
+#[cfg(not(target_arch = "wasm32"))]
 mod de;
 mod en;
+#[cfg(not(target_arch = "wasm32"))]
 mod es;
+#[cfg(test)]
+mod files;
+#[cfg(not(target_arch = "wasm32"))]
 mod fr;
+#[cfg(target_arch = "wasm32")]
+mod loaded;
+#[cfg(not(target_arch = "wasm32"))]
 mod pt;
 
 pub use catalog::Catalog;
+#[cfg(target_arch = "wasm32")]
+pub use loaded::{is_ready, register};
 
 /// The languages the widget speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,13 +75,32 @@ impl Locale {
         )
     }
 
+    /// The language's code: its catalog's `lang` and its file's name.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::De => "de",
+            Self::Es => "es",
+            Self::Fr => "fr",
+            Self::Pt => "pt",
+        }
+    }
+
+    /// The language's strings. In the browser, English until the
+    /// language's file has loaded (see [`is_ready`]).
     pub fn catalog(self) -> &'static Catalog {
         match self {
             Self::En => &en::CATALOG,
+            #[cfg(not(target_arch = "wasm32"))]
             Self::De => &de::CATALOG,
+            #[cfg(not(target_arch = "wasm32"))]
             Self::Es => &es::CATALOG,
+            #[cfg(not(target_arch = "wasm32"))]
             Self::Fr => &fr::CATALOG,
+            #[cfg(not(target_arch = "wasm32"))]
             Self::Pt => &pt::CATALOG,
+            #[cfg(target_arch = "wasm32")]
+            other => loaded::catalog(other).unwrap_or(&en::CATALOG),
         }
     }
 }
@@ -153,6 +186,7 @@ mod tests {
                 );
             }
             assert_eq!(catalog.lang, format!("{locale:?}").to_lowercase());
+            assert_eq!(catalog.lang, locale.code());
         }
     }
 
