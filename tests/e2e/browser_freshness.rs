@@ -133,3 +133,55 @@ async fn a_quiet_source_and_a_fresh_one_in_every_language() {
     }
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_open_widget_words_the_time_again_as_it_passes() {
+    let edge = Edge::Sandbox;
+    let user = unique("freshness-tick");
+    let session = edge.session_for(&user).await;
+    let (back, _) = walk_connect(&session, "oura", redirect_body("/app"), true).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    // 45 seconds ago: the row says so in seconds, and in minutes once the
+    // widget's clock has ticked past the minute (it ticks every 30 s).
+    report_at(edge, &user, "oura", now_ms() - 45_000).await;
+    let edge_url = env().edge_url.as_str();
+    let page = serve_page(
+        "/freshness-tick.html",
+        embed_page(
+            "Settings",
+            edge_url,
+            &format!("edge=\"{edge_url}\" session=\"{session}\""),
+        ),
+    );
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+    let first = eventually("Oura's row in seconds", UI_TIMEOUT, || async {
+        let text = oura_row(&browser).await?;
+        text.contains("seconds").then_some(text.clone()).ok_or(text)
+    })
+    .await;
+    let later = eventually(
+        "Oura's row in minutes",
+        std::time::Duration::from_secs(50),
+        || async {
+            let text = oura_row(&browser).await?;
+            text.contains("1 minute")
+                .then_some(text.clone())
+                .ok_or(text)
+        },
+    )
+    .await;
+    assert_ne!(first, later, "worded again without a reload");
+    browser.close().await;
+}
+
+/// The whole text of Oura's row.
+async fn oura_row(browser: &Browser) -> Result<String, String> {
+    let root = browser.widget(0).await;
+    root.find(Locator::Css("[data-source=oura]"))
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -8,6 +8,8 @@
 
 pub mod i18n;
 pub mod model;
+#[cfg(test)]
+mod stylesheet_tests;
 
 #[cfg(target_arch = "wasm32")]
 mod api;

@@ -13,7 +13,7 @@ use crate::model::WidgetConfig;
 /// The widget's stylesheet, adopted by each shadow root. A constructed
 /// stylesheet (not a `<style>` element) keeps the widget working under a
 /// Content-Security-Policy that forbids inline styles.
-const STYLESHEET: &str = include_str!("style.css");
+const STYLESHEET: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
 
 /// A mounted widget. Dropping or unmounting it removes the view and stops its
 /// reactive system.

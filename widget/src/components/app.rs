@@ -76,6 +76,10 @@ enum Phase {
     Loaded,
 }
 
+/// How often relative times are worded again: the finest unit they show
+/// is minutes.
+const CLOCK_TICK_SECONDS: u64 = 30;
+
 /// Shows the user's data sources and lets them connect and disconnect.
 /// `host` is the element events are dispatched on; `controls` are what the
 /// host page can change after mounting (the session, the `locale`
@@ -146,6 +150,14 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
         });
     });
     let t = move || locale.get().catalog();
+    // Relative times ("Last data 2 minutes ago") stay true while open.
+    let (clock, set_clock) = signal(js_sys::Date::now() as i64);
+    if let Ok(ticker) = set_interval_with_handle(
+        move || set_clock.set(js_sys::Date::now() as i64),
+        std::time::Duration::from_secs(CLOCK_TICK_SECONDS),
+    ) {
+        on_cleanup(move || ticker.clear());
+    }
     let pending = StoredValue::new_local(None::<PendingPopup>);
     let host = StoredValue::new_local(host);
     let emit = move |event: HostEvent| host.with_value(|host| browser::emit(host, &event));
@@ -592,7 +604,7 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
                     .map(|busy| busy.action)
             })
         });
-        view! { <SourceRow source busy on_action locale/> }
+        view! { <SourceRow source busy on_action locale clock/> }
     };
 
     let shown_notice =

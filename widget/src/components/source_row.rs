@@ -20,6 +20,9 @@ pub fn SourceRow(
     busy: Memo<Option<FlowAction>>,
     on_action: Callback<SourceConnection>,
     locale: Memo<Locale>,
+    /// Now, in Unix ms, ticking while the widget is open, so "2 minutes
+    /// ago" stays true.
+    clock: ReadSignal<i64>,
 ) -> impl IntoView {
     let t = move || locale.get().catalog();
     let (id, name) = source.with_untracked(|source| {
@@ -60,8 +63,8 @@ pub fn SourceRow(
     let reason = move || source.with(|s| s.as_ref().and_then(|s| row_reason(s, t())));
     // Connected rows the host reported on: when data last came, and for a
     // quiet source (or one the host's pipeline has trouble with) what to
-    // do. Worded at render; the list re-reads itself often enough (on
-    // mount, after flows, when the tab is shown again).
+    // do. Worded again as the clock ticks (the words are not in a live
+    // region: a tick is not announced).
     let data = move || {
         source.with(|s| {
             let s = s.as_ref()?;
@@ -71,7 +74,7 @@ pub fn SourceRow(
                 .map(js_sys::Date::parse)
                 .filter(|ms| ms.is_finite())
                 .map(|ms| ms as i64);
-            data_line(s, last_data_ms, js_sys::Date::now() as i64)
+            data_line(s, last_data_ms, clock.get())
         })
     };
     let last_data =

@@ -379,11 +379,13 @@ impl HostEvent {
     }
 }
 
-/// A monogram for sources without a logo: the first letter of the name.
+/// A monogram for sources without a logo: the first letter of the name,
+/// capitalised if it is ASCII. (Source names are the catalog's; full
+/// Unicode case mapping would add its tables, ~10 KB, to the download.)
 pub fn monogram(name: &str) -> String {
     name.chars()
         .next()
-        .map(|c| c.to_uppercase().collect())
+        .map(|c| c.to_ascii_uppercase().to_string())
         .unwrap_or_default()
 }
 
@@ -723,7 +725,12 @@ mod tests {
     #[test]
     fn monograms() {
         assert_eq!(monogram("Oura"), "O");
-        assert_eq!(monogram("ömron"), "Ö");
+        assert_eq!(monogram("whoop"), "W");
+        assert_eq!(
+            monogram("ömron"),
+            "ö",
+            "non-ASCII letters are kept as they are"
+        );
         assert_eq!(monogram(""), "");
     }
 }
