@@ -194,16 +194,23 @@ pub fn dry_run_production(toolchain: &Toolchain) -> Result {
     Ok(())
 }
 
-/// A loopback port nobody listens on right now.
+/// A loopback port nobody listens on right now, below the kernel's
+/// ephemeral range: ports are picked here long before the processes that
+/// serve them bind them, and meanwhile wrangler, workerd and Chromium bind
+/// ephemeral ports of their own (a host page port lost to a browser's
+/// debugging port failed every browser test once).
 pub fn free_port() -> Result<u16> {
-    // The kernel may hand a released port out again at once, and nothing
-    // binds ours until wrangler starts: never give the same port twice in
-    // one run, or two processes race for it.
+    // Never give the same port twice in one run, or two processes race.
     static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     let mut given = GIVEN.lock().map_err(|_| "port list poisoned".to_owned())?;
-    for _ in 0..100 {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").map_err(|e| format!("finding a free port: {e}"))?;
+    let candidates = quiet_ports(ephemeral_from(), start_point());
+    for port in candidates.chain(std::iter::repeat_n(0, 100)) {
+        if given.contains(&port) && port != 0 {
+            continue;
+        }
+        let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) else {
+            continue;
+        };
         let port = listener
             .local_addr()
             .map(|addr| addr.port())
@@ -214,6 +221,35 @@ pub fn free_port() -> Result<u16> {
         }
     }
     Err("no free port that was not handed out already".to_owned())
+}
+
+/// Where the kernel's ephemeral ports begin (Linux's default if unknown).
+fn ephemeral_from() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
+}
+
+/// Ports from 20000 up to below the ephemeral range (empty when that range
+/// starts lower), beginning at `start` within it and wrapping around.
+fn quiet_ports(ephemeral_from: u16, start: u32) -> impl Iterator<Item = u16> {
+    const LOWEST: u16 = 20_000;
+    let span = u32::from(ephemeral_from.saturating_sub(LOWEST));
+    (0..span.min(2_000)).map(move |step| {
+        // Spread over the span so runs side by side rarely meet.
+        let offset = (start + step * 7919) % span.max(1);
+        LOWEST + offset as u16
+    })
+}
+
+/// Where this run starts looking: differs between runs and processes.
+fn start_point() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    nanos ^ std::process::id().wrapping_mul(2_654_435_761)
 }
 
 /// The status code of a plain HTTP/1.1 GET on loopback, or `None` when the
@@ -229,4 +265,31 @@ pub fn http_status(port: u16, path: &str) -> Option<u16> {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).ok()?;
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_come_from_below_the_ephemeral_range_and_are_never_repeated() {
+        let ports: Vec<u16> = quiet_ports(32_768, 12_345).collect();
+        assert_eq!(ports.len(), 2_000);
+        assert!(ports.iter().all(|port| (20_000..32_768).contains(port)));
+        let mut unique = ports.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ports.len(), "a step coprime with the span");
+        assert_eq!(
+            quiet_ports(20_000, 1).count(),
+            0,
+            "no room: the kernel picks"
+        );
+
+        let (a, b) = (free_port().unwrap(), free_port().unwrap());
+        assert_ne!(a, b);
+        if ephemeral_from() > 20_000 {
+            assert!(a < ephemeral_from() && b < ephemeral_from(), "{a} {b}");
+        }
+    }
 }
