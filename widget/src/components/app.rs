@@ -579,12 +579,15 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
             }
         })
     });
-    let ids = move || {
+    // The rows are rebuilt (in place: same elements, so focus stays) only
+    // when the set of sources changes, which is rare; each row follows its
+    // own source's changes through its memos.
+    let ids = Memo::new(move |_| {
         state.with(|state| match state {
             LoadState::Loaded(list) => list.sources.iter().map(|s| s.id.clone()).collect(),
-            _ => Vec::new(),
+            _ => Vec::<String>::new(),
         })
-    };
+    });
     let row = move |id: String| {
         let source = {
             let id = id.clone();
@@ -633,7 +636,7 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
                 Phase::Loaded => {
                     view! {
                         <ul class="hl-list" data-testid="source-list">
-                            <For each=ids key=|id| id.clone() children=row/>
+                            {move || ids.get().into_iter().map(row).collect_view()}
                         </ul>
                     }
                         .into_any()
