@@ -118,3 +118,54 @@ async fn the_attribute_then_the_browser_language() {
     assert_speaks(&browser, Locale::Es.catalog()).await;
     browser.close().await;
 }
+
+/// Languages other than English are files the widget fetches when first
+/// needed: one that never comes, or is missing, leaves the list in English
+/// (after a short wait, or at once) rather than a skeleton forever; the
+/// first list a German user sees is never English while the file is fine.
+#[tokio::test]
+async fn a_language_file_that_hangs_or_is_missing_leaves_english() {
+    use healthlink_tests::host::embed_page_with_head;
+
+    let session = session_for(&unique("i18n-file")).await;
+    let edge = env().edge_url.as_str();
+    let browser = Browser::start().await;
+    for (name, answer) in [
+        ("hangs", "new Promise(() => {})"),
+        (
+            "missing",
+            "Promise.resolve(new Response('', { status: 404 }))",
+        ),
+    ] {
+        let script = format!(
+            "<script>const realFetch = window.fetch; window.languageFiles = 0;\
+             window.fetch = (url, init) => String(url).includes('/i18n/')\
+               ? (window.languageFiles += 1, {answer}) : realFetch(url, init);</script>"
+        );
+        let url = serve_page(
+            &format!("/i18n-file-{name}.html"),
+            embed_page_with_head(
+                "Settings",
+                edge,
+                &format!("edge=\"{edge}\" session=\"{session}\" locale=\"de\""),
+                &script,
+            ),
+        );
+        browser.client.goto(&url).await.expect("open host page");
+        assert_speaks(&browser, Locale::En.catalog()).await;
+        let asked = browser
+            .client
+            .execute("return window.languageFiles;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            asked,
+            serde_json::json!(1),
+            "{name}: asked for de.json once"
+        );
+        browser
+            .assert_accessible(&format!("German unavailable ({name})"))
+            .await;
+    }
+    browser.close().await;
+}

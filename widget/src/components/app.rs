@@ -76,6 +76,10 @@ enum Phase {
     Loaded,
 }
 
+/// How long the first list waits for its language's file before it is
+/// shown in English.
+const LANGUAGE_WAIT_MS: u64 = 2_500;
+
 /// How often relative times are worded again: the finest unit they show
 /// is minutes.
 const CLOCK_TICK_SECONDS: u64 = 30;
@@ -148,6 +152,17 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
             }
             catalogs_arrived.try_update(|n| *n += 1);
         });
+        // A file that does not come in time leaves the list in English
+        // rather than waiting; if it arrives later, the words follow.
+        set_timeout(
+            move || {
+                if !i18n::is_ready(wanted) {
+                    unavailable.try_update_value(|failed| failed.push(wanted));
+                    catalogs_arrived.try_update(|n| *n += 1);
+                }
+            },
+            std::time::Duration::from_millis(LANGUAGE_WAIT_MS),
+        );
     });
     let t = move || locale.get().catalog();
     // Relative times ("Last data 2 minutes ago") stay true while open.
