@@ -5,6 +5,7 @@ mod bench;
 mod build;
 mod dev;
 mod fuzz;
+mod import_names;
 mod leak_scan;
 mod process;
 mod receiver;
