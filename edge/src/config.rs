@@ -536,8 +536,9 @@ impl Config {
             match AllowedReturnUrl::parse(entry) {
                 Some(url) => return_urls.push(url),
                 None => reader.problem(format!(
-                    "Entry {} of {VAR_RETURN_URLS} is not a plain http(s) URL like \
-                     https://app.example.com/settings (no wildcards, query or fragment).",
+                    "Entry {} of {VAR_RETURN_URLS} is neither a plain http(s) URL like \
+                     https://app.example.com/settings nor an app link like acme://connected \
+                     (no wildcards, query or fragment).",
                     position + 1
                 )),
             }

@@ -1,35 +1,75 @@
 //! Where a browser may be sent after a connect or disconnect: only to URLs on
 //! the operator's allowlist (`HEALTHLINK_RETURN_URLS`). This is what keeps
 //! the edge from being an open redirect.
+//!
+//! The allowlist may also name links into the host's mobile app — a custom
+//! scheme (`acme://connected`) — which only hosted connect links return to
+//! (a mobile app opened them in the system browser and waits for its deep
+//! link). Those match exactly; web pages never redirect to them.
 
 use url::Url;
 
-/// One allowlist entry: scheme, host and port must match exactly, and the
-/// path must start with the entry's path at a segment boundary.
+/// One allowlist entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllowedReturnUrl {
-    url: Url,
+pub enum AllowedReturnUrl {
+    /// An http(s) page: scheme, host and port must match exactly, and the
+    /// path must start with the entry's path at a segment boundary.
+    Web(Url),
+    /// A deep link into an app, matched exactly.
+    App(Url),
 }
+
+/// Schemes that are not an app's own: browsers run, show or download them,
+/// or (`intent`) they can start any app on Android.
+const NOT_APP_SCHEMES: [&str; 14] = [
+    "about",
+    "blob",
+    "data",
+    "file",
+    "filesystem",
+    "ftp",
+    "intent",
+    "javascript",
+    "mailto",
+    "sms",
+    "tel",
+    "vbscript",
+    "ws",
+    "wss",
+];
 
 impl AllowedReturnUrl {
     /// Parses an allowlist entry. Wildcards, credentials, queries and
     /// fragments are not allowed in entries.
     pub fn parse(entry: &str) -> Option<Self> {
-        let url = parse_http_url(entry)?;
-        if entry.contains('*') || url.query().is_some() || url.fragment().is_some() {
+        if entry.contains('*') {
             return None;
         }
-        Some(Self { url })
+        let allowed = match parse_http_url(entry) {
+            Some(url) => Self::Web(url),
+            None => Self::App(parse_app_url(entry)?),
+        };
+        let url = allowed.url();
+        (url.query().is_none() && url.fragment().is_none()).then_some(allowed)
+    }
+
+    fn url(&self) -> &Url {
+        match self {
+            Self::Web(url) | Self::App(url) => url,
+        }
     }
 
     fn allows(&self, candidate: &Url) -> bool {
-        if candidate.scheme() != self.url.scheme()
-            || candidate.host_str() != self.url.host_str()
-            || candidate.port_or_known_default() != self.url.port_or_known_default()
+        let Self::Web(allowed) = self else {
+            return false;
+        };
+        if candidate.scheme() != allowed.scheme()
+            || candidate.host_str() != allowed.host_str()
+            || candidate.port_or_known_default() != allowed.port_or_known_default()
         {
             return false;
         }
-        let prefix = self.url.path();
+        let prefix = allowed.path();
         let path = candidate.path();
         path == prefix
             || prefix.ends_with('/') && path.starts_with(prefix)
@@ -37,7 +77,8 @@ impl AllowedReturnUrl {
     }
 }
 
-/// Checks `candidate` against the allowlist and returns it parsed.
+/// Checks `candidate`, a web page to return to after a flow, against the
+/// allowlist and returns it parsed. App links never pass here.
 pub fn check_return_url(candidate: &str, allowlist: &[AllowedReturnUrl]) -> Option<Url> {
     let url = parse_http_url(candidate)?;
     allowlist
@@ -46,13 +87,29 @@ pub fn check_return_url(candidate: &str, allowlist: &[AllowedReturnUrl]) -> Opti
         .then_some(url)
 }
 
+/// Checks where a hosted connect link returns to: a web page as for
+/// [`check_return_url`], or exactly one of the listed app links.
+pub fn check_link_return_url(candidate: &str, allowlist: &[AllowedReturnUrl]) -> Option<Url> {
+    if let Some(url) = check_return_url(candidate, allowlist) {
+        return Some(url);
+    }
+    let url = parse_app_url(candidate)?;
+    allowlist
+        .iter()
+        .any(|entry| *entry == AllowedReturnUrl::App(url.clone()))
+        .then_some(url)
+}
+
+/// Refuses what browsers and parsers disagree on rather than normalise it.
+fn plain_text(value: &str) -> bool {
+    value.len() <= 2048
+        && !value.contains(['\\', ' ', '\t', '\n', '\r'])
+        && !value.chars().any(char::is_control)
+        && !value.to_ascii_lowercase().contains("%2e")
+}
+
 fn parse_http_url(value: &str) -> Option<Url> {
-    // Refuse what browsers and parsers disagree on rather than normalise it.
-    if value.len() > 2048
-        || value.contains(['\\', ' ', '\t', '\n', '\r'])
-        || value.chars().any(char::is_control)
-        || value.to_ascii_lowercase().contains("%2e")
-    {
+    if !plain_text(value) {
         return None;
     }
     let url = Url::parse(value).ok()?;
@@ -61,6 +118,23 @@ fn parse_http_url(value: &str) -> Option<Url> {
         && url.username().is_empty()
         && url.password().is_none();
     plain.then_some(url)
+}
+
+/// An app's own link: a scheme of its own, spelled out in ASCII
+/// (`acme://connected`, `com.acme.app:/connected`), with a path or host.
+fn parse_app_url(value: &str) -> Option<Url> {
+    if !plain_text(value) || !value.is_ascii() {
+        return None;
+    }
+    let url = Url::parse(value).ok()?;
+    let scheme = url.scheme();
+    let own = !matches!(scheme, "http" | "https")
+        && !NOT_APP_SCHEMES.contains(&scheme)
+        && !url.cannot_be_a_base()
+        && (url.host_str().is_some_and(|host| !host.is_empty()) || url.path().len() > 1)
+        && url.username().is_empty()
+        && url.password().is_none();
+    own.then_some(url)
 }
 
 /// Appends the `healthlink_*` result parameters, replacing any the URL
@@ -130,6 +204,85 @@ mod tests {
             "",
         ] {
             check(candidate, false);
+        }
+    }
+
+    fn app_allowlist() -> Vec<AllowedReturnUrl> {
+        [
+            "https://app.example.com/settings",
+            "acme://connected",
+            "com.acme.health:/healthlink/done",
+        ]
+        .iter()
+        .map(|entry| AllowedReturnUrl::parse(entry).unwrap())
+        .collect()
+    }
+
+    #[test]
+    fn app_links_are_entries_but_never_web_returns() {
+        assert!(matches!(
+            AllowedReturnUrl::parse("acme://connected"),
+            Some(AllowedReturnUrl::App(_))
+        ));
+        for candidate in ["acme://connected", "com.acme.health:/healthlink/done"] {
+            assert_eq!(
+                check_return_url(candidate, &app_allowlist()),
+                None,
+                "{candidate}"
+            );
+        }
+    }
+
+    #[test]
+    fn links_return_to_listed_app_links_exactly() {
+        let check = |candidate: &str, allowed: bool| {
+            assert_eq!(
+                check_link_return_url(candidate, &app_allowlist()).is_some(),
+                allowed,
+                "{candidate}"
+            );
+        };
+        check("acme://connected", true);
+        check("ACME://connected", true);
+        check("com.acme.health:/healthlink/done", true);
+        check("https://app.example.com/settings/sources", true);
+        for lookalike in [
+            "acme://connected/",
+            "acme://connected/more",
+            "acme://connected?next=https://evil.example",
+            "acme://connected#x",
+            "acme://connectedx",
+            "acme://evil",
+            "acme-evil://connected",
+            "acmе://connected",
+            "acm://connected",
+            "xacme://connected",
+            "acme://user@connected",
+            "com.acme.health:/healthlink/done/../x",
+            "com.acme.health:/healthlink",
+            "intent://connected",
+            "javascript://connected",
+            "https://evil.example/settings",
+        ] {
+            check(lookalike, false);
+        }
+    }
+
+    #[test]
+    fn app_entries_must_be_an_apps_own() {
+        for entry in [
+            "javascript://alert",
+            "data://text",
+            "intent://scan/#Intent;scheme=zxing;end",
+            "file:///etc/passwd",
+            "acme:",
+            "acme:connected",
+            "acme://connected?x=1",
+            "acme://connected#x",
+            "acme://*",
+            "acmе://connected",
+        ] {
+            assert_eq!(AllowedReturnUrl::parse(entry), None, "{entry}");
         }
     }
 

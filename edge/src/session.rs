@@ -115,45 +115,9 @@ pub fn mint(
     if scopes.is_empty() {
         return Err(invalid("scopes must name at least one scope.".into()));
     }
-    if let Some(actor) = &request.actor_id {
-        UserId::parse(actor).map_err(|_| {
-            invalid(
-                "actor_id follows the user id rules: 1–50 characters of A–Z a–z 0–9 . _ : @ -."
-                    .into(),
-            )
-        })?;
-        // The audit trail spells the user, the backend and the aggregator
-        // with these words; an actor_id must never read as one of them.
-        if AuditActor::RESERVED.contains(&actor.as_str()) {
-            return Err(invalid(format!(
-                "actor_id may not be `{actor}`: that word names an actor kind in the audit trail."
-            )));
-        }
-    }
-    if let Some(sources) = &request.sources {
-        if sources.is_empty() {
-            return Err(invalid(
-                "sources, when given, must name at least one source.".into(),
-            ));
-        }
-        if let Some(unknown) = sources.iter().find(|id| find_source(id).is_none()) {
-            return Err(invalid(format!(
-                "sources has an unknown source id {unknown:?}."
-            )));
-        }
-    }
-    if let Some(locale) = &request.locale {
-        let plain = !locale.is_empty()
-            && locale.len() <= 35
-            && locale
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if !plain {
-            return Err(invalid(
-                "locale must be a language tag like en or de-CH.".into(),
-            ));
-        }
-    }
+    check_actor(request.actor_id.as_deref())?;
+    check_sources(request.sources.as_deref())?;
+    check_locale(request.locale.as_deref())?;
     if let Some(return_url) = &request.return_url {
         check_return_url(return_url, &config.return_urls).ok_or(ApiError::ReturnUrlNotAllowed)?;
     }
@@ -181,6 +145,59 @@ pub fn mint(
         exp,
     };
     Ok((signer.sign(TokenKind::Session, &claims), exp))
+}
+
+/// `actor_id`, when given: a user-id-shaped name that never reads as an
+/// actor kind. (Sessions and hosted links take the same one.)
+pub fn check_actor(actor: Option<&str>) -> Result<(), ApiError> {
+    let Some(actor) = actor else { return Ok(()) };
+    UserId::parse(actor).map_err(|_| {
+        invalid(
+            "actor_id follows the user id rules: 1–50 characters of A–Z a–z 0–9 . _ : @ -.".into(),
+        )
+    })?;
+    // The audit trail spells the user, the backend and the aggregator
+    // with these words; an actor_id must never read as one of them.
+    if AuditActor::RESERVED.contains(&actor) {
+        return Err(invalid(format!(
+            "actor_id may not be `{actor}`: that word names an actor kind in the audit trail."
+        )));
+    }
+    Ok(())
+}
+
+/// `sources`, when given: at least one, each a known source id.
+pub fn check_sources(sources: Option<&[String]>) -> Result<(), ApiError> {
+    let Some(sources) = sources else {
+        return Ok(());
+    };
+    if sources.is_empty() {
+        return Err(invalid(
+            "sources, when given, must name at least one source.".into(),
+        ));
+    }
+    if let Some(unknown) = sources.iter().find(|id| find_source(id).is_none()) {
+        return Err(invalid(format!(
+            "sources has an unknown source id {unknown:?}."
+        )));
+    }
+    Ok(())
+}
+
+/// `locale`, when given: shaped like a language tag.
+pub fn check_locale(locale: Option<&str>) -> Result<(), ApiError> {
+    let Some(locale) = locale else { return Ok(()) };
+    let plain = !locale.is_empty()
+        && locale.len() <= 35
+        && locale
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !plain {
+        return Err(invalid(
+            "locale must be a language tag like en or de-CH.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a widget request's session token (the `Authorization` header).
@@ -231,7 +248,7 @@ pub fn bearer_token(header: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-fn invalid(detail: String) -> ApiError {
+pub(crate) fn invalid(detail: String) -> ApiError {
     ApiError::InvalidRequest { detail }
 }
 

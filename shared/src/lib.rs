@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod connections;
 pub mod events;
 pub mod flows;
+pub mod links;
 pub mod problem;
 pub mod session;
 
@@ -24,6 +25,7 @@ pub use flows::{
     ConnectRequest, ConnectResponse, DisconnectResponse, Flow, FlowAction, FlowOutcome, FlowResult,
     PopupMessage, is_flow_nonce,
 };
+pub use links::{CreateLinkRequest, LinkCreated, LinkList, LinkState, LinkSummary};
 pub use problem::Problem;
 pub use session::{CreateSessionRequest, Scope, SessionResponse};
 
