@@ -15,6 +15,7 @@ pub mod events;
 pub mod flows;
 pub mod freshness;
 pub mod handlers;
+pub mod link_pages;
 pub mod links;
 pub mod live;
 pub mod log;
