@@ -112,7 +112,12 @@ pub fn event_for(
             AuditAction::Disconnect | AuditAction::Delete => {
                 (EventType::RevokePending, Some(deleting), None)
             }
-            AuditAction::Connect | AuditAction::Reconcile => return None,
+            // Link rows change no status; they are never a `Change`.
+            AuditAction::Connect
+            | AuditAction::Reconcile
+            | AuditAction::LinkCreate
+            | AuditAction::LinkOpen
+            | AuditAction::LinkRevoke => return None,
         },
     };
     let status = change.status.unwrap_or(before);

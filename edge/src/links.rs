@@ -11,7 +11,8 @@
 //! though its token has not expired.
 
 use healthlink_shared::{
-    CreateLinkRequest, CreateSessionRequest, LinkCreated, LinkState, LinkSummary,
+    AuditAction, AuditActor, AuditResult, CreateLinkRequest, CreateSessionRequest, LinkCreated,
+    LinkState, LinkSummary,
 };
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +66,8 @@ pub struct LinkRecord {
 }
 
 /// Why a link does not open. Each has its own friendly page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LinkRefusal {
     /// Altered, sealed under another key, or its user erased: nothing to
     /// tell apart, and nothing to reveal.
@@ -74,6 +76,34 @@ pub enum LinkRefusal {
     Consumed,
     Revoked,
 }
+
+/// How opening a link ended, as the user's object answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum LinkOpening {
+    /// Opened (and, if single-use, consumed): the record as it is now.
+    Opened {
+        record: Box<LinkRecord>,
+    },
+    Refused {
+        refusal: LinkRefusal,
+    },
+}
+
+/// What an audit row about a link says besides the link itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkAudit {
+    pub at_ms: i64,
+    pub actor: AuditActor,
+    pub user_id: String,
+    pub action: AuditAction,
+    pub result: AuditResult,
+    pub aggregator: String,
+}
+
+/// Records of links are kept this long after they expire, so the
+/// backend's list still shows how recent links ended; then they go.
+pub const KEPT_AFTER_EXPIRY_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// A link just minted: its record to keep and its answer to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,9 +214,10 @@ impl LinkRecord {
     }
 
     /// Opens the link if it may be: marks it opened, and consumed if it is
-    /// single-use. The caller keeps the changed record before answering,
-    /// so a single-use link opens once however many requests race.
-    pub fn open(&mut self, now_ms: i64) -> Result<(), LinkRefusal> {
+    /// single-use (the audit row's result says which). The caller keeps the
+    /// changed record before answering, so a single-use link opens once
+    /// however many requests race.
+    pub fn open(&mut self, now_ms: i64) -> Result<AuditResult, LinkRefusal> {
         match self.state(now_ms) {
             LinkState::Live => {}
             LinkState::Revoked => return Err(LinkRefusal::Revoked),
@@ -196,8 +227,17 @@ impl LinkRecord {
         self.opened_at = Some(now_ms);
         if self.single_use {
             self.consumed_at = Some(now_ms);
+            return Ok(AuditResult::Consumed);
         }
-        Ok(())
+        Ok(AuditResult::Opened)
+    }
+
+    /// The `source` of the link's audit rows: the sources it offers,
+    /// comma-separated, or `*` for all.
+    pub fn audit_source(&self) -> String {
+        self.sources
+            .as_ref()
+            .map_or_else(|| "*".to_owned(), |sources| sources.join(","))
     }
 
     /// Revokes the link; `false` if it was revoked already.
@@ -421,14 +461,15 @@ mod tests {
         .unwrap()
         .record;
         assert_eq!(record.state(NOW_MS), LinkState::Live);
-        assert_eq!(record.open(NOW_MS + 1), Ok(()));
+        assert_eq!(record.open(NOW_MS + 1), Ok(AuditResult::Consumed));
         assert_eq!(record.opened_at, Some(NOW_MS + 1));
         assert_eq!(record.open(NOW_MS + 2), Err(LinkRefusal::Consumed));
         assert_eq!(record.summary(NOW_MS + 2).state, LinkState::Consumed);
 
         let mut reusable = mint_with(request()).unwrap().record;
-        assert_eq!(reusable.open(NOW_MS + 1), Ok(()));
-        assert_eq!(reusable.open(NOW_MS + 2), Ok(()));
+        assert_eq!(reusable.open(NOW_MS + 1), Ok(AuditResult::Opened));
+        assert_eq!(reusable.open(NOW_MS + 2), Ok(AuditResult::Opened));
+        assert_eq!(reusable.audit_source(), "*");
         assert!(reusable.revoke(NOW_MS + 3));
         assert!(!reusable.revoke(NOW_MS + 4));
         assert_eq!(reusable.revoked_at, Some(NOW_MS + 3));
@@ -456,6 +497,7 @@ mod tests {
         assert_eq!(session.locale.as_deref(), Some("de"));
         assert_eq!(session.actor_id.as_deref(), Some("nurse-4"));
         assert_eq!(session.return_url, None);
+        assert_eq!(minted.record.audit_source(), "garmin");
         let summary = minted.record.summary(NOW_MS);
         assert_eq!(summary.id, minted.created.id);
         assert_eq!(summary.return_url.as_deref(), Some("acme://connected"));

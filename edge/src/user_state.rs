@@ -80,6 +80,11 @@ CREATE TABLE IF NOT EXISTS disabled_endpoints (
     endpoint TEXT PRIMARY KEY,
     at_ms    INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS hosted_links (
+    lid           TEXT PRIMARY KEY,
+    expires_at_ms INTEGER NOT NULL,
+    record        TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS source_data (
     source             TEXT PRIMARY KEY,
     last_data_at_ms    INTEGER NOT NULL,
@@ -445,6 +450,34 @@ pub enum UserStateCommand {
         #[serde(default)]
         events: bool,
     },
+    /// Keeps a newly minted hosted connect link with its audit row, and
+    /// drops records long expired ([`crate::links::KEPT_AFTER_EXPIRY_MS`]).
+    PutHostedLink {
+        record: Box<crate::links::LinkRecord>,
+        audit: crate::links::LinkAudit,
+        #[serde(default)]
+        retention: AuditRetention,
+    },
+    /// Opens a hosted link if its record allows ([`crate::links::LinkRecord::open`]),
+    /// keeping the opened record and its audit row, in one step: a
+    /// single-use link opens once however many requests race. `audit`'s
+    /// result is replaced by the opening's.
+    OpenHostedLink {
+        lid: String,
+        audit: crate::links::LinkAudit,
+        #[serde(default)]
+        retention: AuditRetention,
+    },
+    /// Revokes one hosted link, with its audit row (none if it was revoked
+    /// already).
+    RevokeHostedLink {
+        lid: String,
+        audit: crate::links::LinkAudit,
+        #[serde(default)]
+        retention: AuditRetention,
+    },
+    /// Every hosted link record kept for the user, newest first.
+    HostedLinks,
     /// The newest events and their deliveries.
     Deliveries {
         limit: u32,
@@ -524,6 +557,16 @@ pub enum UserStateReply {
     EventsHealth {
         health: crate::events::EventsHealth,
     },
+    HostedLinkOpened {
+        opening: crate::links::LinkOpening,
+    },
+    /// `None`: no such link; `Some(false)`: it was revoked already.
+    HostedLinkRevoked {
+        revoked: Option<bool>,
+    },
+    HostedLinks {
+        records: Vec<crate::links::LinkRecord>,
+    },
 }
 
 impl UserStateReply {
@@ -545,6 +588,9 @@ impl UserStateReply {
             Self::Deliveries { .. } => "deliveries",
             Self::Redelivered { .. } => "redelivered",
             Self::EventsHealth { .. } => "events_health",
+            Self::HostedLinkOpened { .. } => "hosted_link_opened",
+            Self::HostedLinkRevoked { .. } => "hosted_link_revoked",
+            Self::HostedLinks { .. } => "hosted_links",
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::events::{EventsHealth, OutboxEvent, OutboxRow, event_for};
 use crate::freshness::{DataReport, ReportOutcome, apply_report};
 use crate::handlers::reply::LiveSocket;
+use crate::links::{LinkAudit, LinkOpening, LinkRecord, LinkRefusal};
 use crate::user_id::UserId;
 use crate::user_state::{
     ATTEMPT_WINDOW_MS, AuditRetention, AuditRow, COMMAND_PATH, Change, ObjectName, RecordRule,
@@ -250,6 +251,78 @@ impl DurableObject for UserState {
                 self.ensure_alarm().await?;
                 UserStateReply::Redelivered { row }
             }
+            UserStateCommand::PutHostedLink {
+                record,
+                audit,
+                retention,
+            } => {
+                self.sql.exec(
+                    "DELETE FROM hosted_links WHERE expires_at_ms < ?",
+                    vec![SqlStorageValue::try_from_i64(
+                        record.created_at - crate::links::KEPT_AFTER_EXPIRY_MS,
+                    )?],
+                )?;
+                self.write_hosted_link(&record)?;
+                self.audit_link(&record, &audit)?;
+                self.prune_audit(retention)?;
+                UserStateReply::Recorded
+            }
+            UserStateCommand::OpenHostedLink {
+                lid,
+                mut audit,
+                retention,
+            } => {
+                let opening = match self.hosted_link(&lid)? {
+                    None => LinkOpening::Refused {
+                        refusal: LinkRefusal::Unknown,
+                    },
+                    Some(mut record) => match record.open(audit.at_ms) {
+                        Err(refusal) => LinkOpening::Refused { refusal },
+                        Ok(result) => {
+                            audit.result = result;
+                            self.write_hosted_link(&record)?;
+                            self.audit_link(&record, &audit)?;
+                            self.prune_audit(retention)?;
+                            LinkOpening::Opened {
+                                record: Box::new(record),
+                            }
+                        }
+                    },
+                };
+                UserStateReply::HostedLinkOpened { opening }
+            }
+            UserStateCommand::RevokeHostedLink {
+                lid,
+                audit,
+                retention,
+            } => {
+                let revoked = match self.hosted_link(&lid)? {
+                    None => None,
+                    Some(mut record) => {
+                        let now = record.revoke(audit.at_ms);
+                        if now {
+                            self.write_hosted_link(&record)?;
+                            self.audit_link(&record, &audit)?;
+                            self.prune_audit(retention)?;
+                        }
+                        Some(now)
+                    }
+                };
+                UserStateReply::HostedLinkRevoked { revoked }
+            }
+            UserStateCommand::HostedLinks => {
+                let rows: Vec<HostedLinkRow> = self
+                    .sql
+                    .exec("SELECT record FROM hosted_links ORDER BY rowid DESC", None)?
+                    .to_array()?;
+                let mut records = rows
+                    .iter()
+                    .map(|row| serde_json::from_str(&row.record))
+                    .collect::<Result<Vec<LinkRecord>, _>>()
+                    .map_err(|error| worker::Error::RustError(error.to_string()))?;
+                records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.lid.cmp(&a.lid)));
+                UserStateReply::HostedLinks { records }
+            }
             command @ (UserStateCommand::ReportHealth { .. }
             | UserStateCommand::EventsHealth { .. }
             | UserStateCommand::DisableEndpoint { .. }
@@ -269,6 +342,11 @@ struct StatusRow {
     last_data_at_ms: Option<i64>,
     data_error: Option<String>,
     stale_event_for_ms: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
+struct HostedLinkRow {
+    record: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -301,6 +379,53 @@ impl UserState {
             )?
             .to_array()?;
         Ok(rows.first().map(|row| row.erased_at_ms))
+    }
+
+    fn hosted_link(&self, lid: &str) -> worker::Result<Option<LinkRecord>> {
+        let rows: Vec<HostedLinkRow> = self
+            .sql
+            .exec(
+                "SELECT record FROM hosted_links WHERE lid = ?",
+                vec![lid.into()],
+            )?
+            .to_array()?;
+        rows.first()
+            .map(|row| serde_json::from_str(&row.record))
+            .transpose()
+            .map_err(|error| worker::Error::RustError(error.to_string()))
+    }
+
+    fn write_hosted_link(&self, record: &LinkRecord) -> worker::Result<()> {
+        let text = serde_json::to_string(record)
+            .map_err(|error| worker::Error::RustError(error.to_string()))?;
+        self.sql.exec(
+            "INSERT INTO hosted_links (lid, expires_at_ms, record) VALUES (?, ?, ?)
+             ON CONFLICT (lid) DO UPDATE SET record = excluded.record",
+            vec![
+                record.lid.as_str().into(),
+                SqlStorageValue::try_from_i64(record.expires_at)?,
+                text.as_str().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The audit row of something done to a hosted link.
+    fn audit_link(&self, record: &LinkRecord, audit: &LinkAudit) -> worker::Result<()> {
+        self.sql.exec(
+            "INSERT INTO audit (at_ms, actor, user_id, source, action, result, aggregator)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                SqlStorageValue::try_from_i64(audit.at_ms)?,
+                audit.actor.as_str().into(),
+                audit.user_id.as_str().into(),
+                record.audit_source().as_str().into(),
+                audit.action.as_str().into(),
+                audit.result.as_str().into(),
+                audit.aggregator.as_str().into(),
+            ],
+        )?;
+        Ok(())
     }
 
     pub(crate) fn link(&self, name: &str) -> worker::Result<Option<String>> {
@@ -940,6 +1065,64 @@ impl UserStore for DurableObjectStore {
         };
         match self.send(&ObjectName::events_monitor(), &command).await? {
             UserStateReply::Recorded => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn put_hosted_link(
+        &self,
+        user: &UserId,
+        record: &LinkRecord,
+        audit: LinkAudit,
+    ) -> Result<(), StoreError> {
+        let command = UserStateCommand::PutHostedLink {
+            record: Box::new(record.clone()),
+            audit,
+            retention: self.retention,
+        };
+        match self.user(user, &command).await? {
+            UserStateReply::Recorded => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn open_hosted_link(
+        &self,
+        user: &UserId,
+        lid: &str,
+        audit: LinkAudit,
+    ) -> Result<LinkOpening, StoreError> {
+        let command = UserStateCommand::OpenHostedLink {
+            lid: lid.to_owned(),
+            audit,
+            retention: self.retention,
+        };
+        match self.user(user, &command).await? {
+            UserStateReply::HostedLinkOpened { opening } => Ok(opening),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn revoke_hosted_link(
+        &self,
+        user: &UserId,
+        lid: &str,
+        audit: LinkAudit,
+    ) -> Result<Option<bool>, StoreError> {
+        let command = UserStateCommand::RevokeHostedLink {
+            lid: lid.to_owned(),
+            audit,
+            retention: self.retention,
+        };
+        match self.user(user, &command).await? {
+            UserStateReply::HostedLinkRevoked { revoked } => Ok(revoked),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn hosted_links(&self, user: &UserId) -> Result<Vec<LinkRecord>, StoreError> {
+        match self.user(user, &UserStateCommand::HostedLinks).await? {
+            UserStateReply::HostedLinks { records } => Ok(records),
             other => Err(unexpected(&other)),
         }
     }

@@ -13,6 +13,7 @@ use crate::aggregator::{AggregatorError, UserLinks};
 use crate::connections::ListView;
 use crate::error::ApiError;
 use crate::events::{EventsHealth, OutboxEvent, OutboxRow};
+use crate::links::{LinkAudit, LinkOpening, LinkRecord};
 use crate::user_id::UserId;
 use crate::user_state::{AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord};
 
@@ -196,6 +197,35 @@ pub trait UserStore {
 
     /// Re-enables an endpoint that answered 410.
     async fn resume_endpoint(&self, endpoint: &str) -> Result<(), StoreError>;
+
+    /// Keeps a newly minted hosted connect link, with its audit row.
+    async fn put_hosted_link(
+        &self,
+        user: &UserId,
+        record: &LinkRecord,
+        audit: LinkAudit,
+    ) -> Result<(), StoreError>;
+
+    /// Opens a hosted link if its record allows, keeping the change and its
+    /// audit row (whose result the opening decides) in one step.
+    async fn open_hosted_link(
+        &self,
+        user: &UserId,
+        lid: &str,
+        audit: LinkAudit,
+    ) -> Result<LinkOpening, StoreError>;
+
+    /// Revokes a hosted link: `None` if the user has no such link,
+    /// `Some(false)` if it was revoked already.
+    async fn revoke_hosted_link(
+        &self,
+        user: &UserId,
+        lid: &str,
+        audit: LinkAudit,
+    ) -> Result<Option<bool>, StoreError>;
+
+    /// The user's hosted link records, newest first.
+    async fn hosted_links(&self, user: &UserId) -> Result<Vec<LinkRecord>, StoreError>;
 }
 
 /// Thryve's `endUserId` per user, kept in the user's object, with the

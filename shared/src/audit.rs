@@ -72,14 +72,23 @@ pub enum AuditAction {
     /// A disconnect that also asks the host to delete the data the source
     /// shared (widget or backend).
     Delete,
+    /// The host's backend minted a hosted connect link.
+    LinkCreate,
+    /// Someone opened a hosted connect link.
+    LinkOpen,
+    /// The host's backend revoked a hosted connect link, or erased the user.
+    LinkRevoke,
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 7] = [
         Self::Connect,
         Self::Disconnect,
         Self::Reconcile,
         Self::Delete,
+        Self::LinkCreate,
+        Self::LinkOpen,
+        Self::LinkRevoke,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -88,6 +97,9 @@ impl AuditAction {
             Self::Disconnect => "disconnect",
             Self::Reconcile => "reconcile",
             Self::Delete => "delete",
+            Self::LinkCreate => "link_create",
+            Self::LinkOpen => "link_open",
+            Self::LinkRevoke => "link_revoke",
         }
     }
 }
@@ -105,10 +117,18 @@ pub enum AuditResult {
     Cancelled,
     /// It did not work and nothing changed.
     Failed,
+    /// A hosted connect link was minted.
+    Issued,
+    /// A hosted connect link was opened and can be opened again.
+    Opened,
+    /// A single-use link was opened, and with that used up.
+    Consumed,
+    /// A hosted connect link will not open any more.
+    Revoked,
 }
 
 impl AuditResult {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 11] = [
         Self::Connected,
         Self::Disconnected,
         Self::Pending,
@@ -116,6 +136,10 @@ impl AuditResult {
         Self::Error,
         Self::Cancelled,
         Self::Failed,
+        Self::Issued,
+        Self::Opened,
+        Self::Consumed,
+        Self::Revoked,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -127,6 +151,10 @@ impl AuditResult {
             Self::Error => "error",
             Self::Cancelled => "cancelled",
             Self::Failed => "failed",
+            Self::Issued => "issued",
+            Self::Opened => "opened",
+            Self::Consumed => "consumed",
+            Self::Revoked => "revoked",
         }
     }
 }

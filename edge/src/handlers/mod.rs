@@ -14,6 +14,7 @@ mod connect;
 mod disconnect;
 mod edge;
 mod events;
+mod links;
 mod live;
 pub mod reply;
 mod sessions;

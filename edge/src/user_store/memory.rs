@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use super::{Consumed, Reservation, StoreError, UserStore};
 use crate::events::{EventsHealth, OutboxEvent, OutboxRow, event_for};
 use crate::freshness::{ReportOutcome, apply_report};
+use crate::links::{KEPT_AFTER_EXPIRY_MS, LinkAudit, LinkOpening, LinkRecord, LinkRefusal};
 use crate::user_id::UserId;
 use crate::user_state::{
     ATTEMPT_WINDOW_MS, AuditRow, Change, ObjectName, RecordRule, StoredStatus, UserRecord,
@@ -34,6 +35,10 @@ pub enum Op {
     Redeliver,
     EventsHealth,
     Resume,
+    PutHostedLink,
+    OpenHostedLink,
+    RevokeHostedLink,
+    HostedLinks,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -45,6 +50,7 @@ struct Object {
     attempts: Vec<i64>,
     audit: Vec<AuditRow>,
     links: BTreeMap<String, String>,
+    hosted_links: BTreeMap<String, LinkRecord>,
     /// Events in the order written (nothing is sent natively).
     outbox: Vec<OutboxRow>,
 }
@@ -207,6 +213,30 @@ impl MemoryStore {
     /// Every event body written, in order, across users.
     pub fn bodies(&self) -> Vec<String> {
         self.bodies.borrow().clone()
+    }
+
+    /// Appends an audit row about `record` and prunes the trail, as the
+    /// Durable Object does.
+    fn audit_link(&self, object: &mut Object, record: &LinkRecord, audit: &LinkAudit) {
+        let mut next = self.next_audit_id.borrow_mut();
+        *next += 1;
+        object.audit.push(AuditRow {
+            id: *next,
+            at_ms: audit.at_ms,
+            actor: audit.actor.as_str().to_owned(),
+            user_id: audit.user_id.clone(),
+            source: record.audit_source(),
+            action: audit.action.as_str().to_owned(),
+            result: audit.result.as_str().to_owned(),
+            aggregator: audit.aggregator.clone(),
+        });
+        let retention = self.retention.get();
+        let rows = object.audit.len();
+        let mut position = 0;
+        object.audit.retain(|row| {
+            position += 1;
+            retention.keeps(row.at_ms, rows - position, audit.at_ms)
+        });
     }
 
     fn apply(&self, object: &mut Object, change: &Change) {
@@ -492,5 +522,82 @@ impl UserStore for MemoryStore {
         health.disabled_since_ms = None;
         self.health.set(health);
         Ok(())
+    }
+
+    async fn put_hosted_link(
+        &self,
+        user: &UserId,
+        record: &LinkRecord,
+        audit: LinkAudit,
+    ) -> Result<(), StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::PutHostedLink, &name)?;
+        let mut objects = self.objects.borrow_mut();
+        let object = objects.entry(name).or_default();
+        object
+            .hosted_links
+            .retain(|_, kept| kept.expires_at >= record.created_at - KEPT_AFTER_EXPIRY_MS);
+        object
+            .hosted_links
+            .insert(record.lid.clone(), record.clone());
+        self.audit_link(object, record, &audit);
+        Ok(())
+    }
+
+    async fn open_hosted_link(
+        &self,
+        user: &UserId,
+        lid: &str,
+        mut audit: LinkAudit,
+    ) -> Result<LinkOpening, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::OpenHostedLink, &name)?;
+        let mut objects = self.objects.borrow_mut();
+        let object = objects.entry(name).or_default();
+        let Some(mut record) = object.hosted_links.get(lid).cloned() else {
+            return Ok(LinkOpening::Refused {
+                refusal: LinkRefusal::Unknown,
+            });
+        };
+        match record.open(audit.at_ms) {
+            Err(refusal) => Ok(LinkOpening::Refused { refusal }),
+            Ok(result) => {
+                audit.result = result;
+                object.hosted_links.insert(lid.to_owned(), record.clone());
+                self.audit_link(object, &record, &audit);
+                Ok(LinkOpening::Opened {
+                    record: Box::new(record),
+                })
+            }
+        }
+    }
+
+    async fn revoke_hosted_link(
+        &self,
+        user: &UserId,
+        lid: &str,
+        audit: LinkAudit,
+    ) -> Result<Option<bool>, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::RevokeHostedLink, &name)?;
+        let mut objects = self.objects.borrow_mut();
+        let object = objects.entry(name).or_default();
+        let Some(record) = object.hosted_links.get_mut(lid) else {
+            return Ok(None);
+        };
+        if !record.revoke(audit.at_ms) {
+            return Ok(Some(false));
+        }
+        let record = record.clone();
+        self.audit_link(object, &record, &audit);
+        Ok(Some(true))
+    }
+
+    async fn hosted_links(&self, user: &UserId) -> Result<Vec<LinkRecord>, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::HostedLinks, &name)?;
+        let mut records: Vec<LinkRecord> = self.object(&name).hosted_links.into_values().collect();
+        records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.lid.cmp(&a.lid)));
+        Ok(records)
     }
 }
