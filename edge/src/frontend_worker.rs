@@ -157,6 +157,7 @@ async fn serve(
     let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     let authorization = req.headers().get("authorization")?;
     let upgrade = req.headers().get("upgrade")?;
+    let accept_language = req.headers().get("accept-language")?;
     let incoming = Incoming {
         method: &method,
         path: url.path(),
@@ -165,6 +166,7 @@ async fn serve(
         origin,
         body: "",
         upgrade_websocket: upgrade.is_some_and(|value| value.eq_ignore_ascii_case("websocket")),
+        accept_language: accept_language.as_deref(),
     };
     let reply = with_edge(env, parsed, edge_origin, async |edge| {
         // Route and authenticate first; only then is a body read.

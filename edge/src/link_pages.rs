@@ -102,7 +102,6 @@ impl PageLanguage {
 /// Every string of the link pages; `{app}` is the host app's name.
 struct Words {
     title: &'static str,
-    intro: &'static str,
     back: &'static str,
     close_hint: &'static str,
     unknown_title: &'static str,
@@ -115,7 +114,6 @@ struct Words {
 
 const EN: Words = Words {
     title: "Connect your data sources",
-    intro: "Choose which apps and devices share data with {app}. You can disconnect at any time.",
     back: "Back to {app}",
     close_hint: "When you are done, you can close this page.",
     unknown_title: "This link does not work",
@@ -127,7 +125,6 @@ const EN: Words = Words {
 
 const DE: Words = Words {
     title: "Datenquellen verbinden",
-    intro: "Wählen Sie, welche Apps und Geräte Daten mit {app} teilen. Sie können die Verbindung jederzeit trennen.",
     back: "Zurück zu {app}",
     close_hint: "Wenn Sie fertig sind, können Sie diese Seite schließen.",
     unknown_title: "Dieser Link funktioniert nicht",
@@ -139,7 +136,6 @@ const DE: Words = Words {
 
 const ES: Words = Words {
     title: "Conecta tus fuentes de datos",
-    intro: "Elige qué aplicaciones y dispositivos comparten datos con {app}. Puedes desconectarlos en cualquier momento.",
     back: "Volver a {app}",
     close_hint: "Cuando termines, puedes cerrar esta página.",
     unknown_title: "Este enlace no funciona",
@@ -151,7 +147,6 @@ const ES: Words = Words {
 
 const FR: Words = Words {
     title: "Connectez vos sources de données",
-    intro: "Choisissez les applications et appareils qui partagent des données avec {app}. Vous pouvez les déconnecter à tout moment.",
     back: "Retour à {app}",
     close_hint: "Quand vous avez terminé, vous pouvez fermer cette page.",
     unknown_title: "Ce lien ne fonctionne pas",
@@ -163,7 +158,6 @@ const FR: Words = Words {
 
 const PT: Words = Words {
     title: "Ligue as suas fontes de dados",
-    intro: "Escolha que aplicações e dispositivos partilham dados com {app}. Pode desligá-los a qualquer momento.",
     back: "Voltar a {app}",
     close_hint: "Quando terminar, pode fechar esta página.",
     unknown_title: "Esta ligação não funciona",
@@ -212,13 +206,11 @@ pub fn link_page(
             "<main class=\"card link-page\">\
              <p class=\"eyebrow\">{app}</p>\
              <h1>{title}</h1>\
-             <p>{intro}</p>\
-             <healthlink-connect edge=\"{edge}\" session=\"{session}\" locale=\"{code}\" \
-             flow=\"redirect\"></healthlink-connect>\
+             <healthlink-connect edge=\"{edge}\" session=\"{session}\" \
+             locale=\"{code}\"></healthlink-connect>\
              {ending}</main>",
             app = escape(app_name),
             title = escape(words.title),
-            intro = with_app(words.intro, app_name),
             edge = escape(edge_origin),
             session = escape(session),
             code = lang.code(),
@@ -306,7 +298,6 @@ mod tests {
             let w = lang.words();
             let all = [
                 w.title,
-                w.intro,
                 w.back,
                 w.close_hint,
                 w.unknown_title,
@@ -318,7 +309,7 @@ mod tests {
             for text in all {
                 assert!(!text.trim().is_empty(), "{lang:?}");
             }
-            for with_app in [w.intro, w.back, w.ask_again] {
+            for with_app in [w.back, w.ask_again] {
                 assert!(with_app.contains("{app}"), "{lang:?}: {with_app}");
             }
             let titles = [
@@ -339,9 +330,8 @@ mod tests {
         }
     }
 
-    const EN_ALL: [&str; 9] = [
+    const EN_ALL: [&str; 8] = [
         EN.title,
-        EN.intro,
         EN.back,
         EN.close_hint,
         EN.unknown_title,
@@ -364,7 +354,7 @@ mod tests {
         assert!(html.starts_with("<!doctype html><html lang=\"de\">"));
         assert!(html.contains(
             "<healthlink-connect edge=\"https://edge.example.com\" session=\"hls1.abc.def\" \
-             locale=\"de\" flow=\"redirect\"></healthlink-connect>"
+             locale=\"de\"></healthlink-connect>"
         ));
         assert!(html.contains("href=\"acme://connected\">Zurück zu Acme &lt;Health&gt;</a>"));
         assert!(!html.contains("<Health>"));

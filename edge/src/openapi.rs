@@ -33,7 +33,9 @@ mod tests {
             let path = template
                 .replace("{user_id}", "alice")
                 .replace("{source}", "oura")
-                .replace("{event_id}", "msg_1");
+                .replace("{event_id}", "msg_1")
+                .replace("{link_id}", "hlk1.x")
+                .replace("{token}", "hll1.x");
             for method in operations.as_object().unwrap().keys() {
                 let method = method.to_uppercase();
                 let routed = route(&method, &path);
@@ -78,6 +80,10 @@ mod tests {
             ("POST", "/demo/session"),
             ("POST", "/v1/webhooks/thryve"),
             ("POST", "/v1/webhooks/rook"),
+            ("POST", "/v1/links"),
+            ("DELETE", "/v1/links/{link_id}"),
+            ("GET", "/v1/users/{user_id}/links"),
+            ("GET", "/connect/{token}"),
         ] {
             assert!(
                 documented(method, template),
@@ -90,7 +96,7 @@ mod tests {
             .values()
             .map(|ops| ops.as_object().unwrap().len())
             .sum::<usize>();
-        assert_eq!(route_count, 23, "the list above and the spec disagree");
+        assert_eq!(route_count, 27, "the list above and the spec disagree");
     }
 
     #[test]

@@ -33,6 +33,12 @@ pub enum Route {
     Redeliver(UserId, String),
     /// Re-enable the events endpoint after it answered 410.
     ResumeEvents,
+    /// Mint a hosted connect link.
+    CreateLink,
+    /// Revoke one (its sealed id).
+    RevokeLink(String),
+    /// The user's hosted connect links.
+    UserLinks(UserId),
     // Widget (session token).
     Connections,
     Connect(&'static SourceInfo),
@@ -49,6 +55,8 @@ pub enum Route {
     Return,
     SandboxConsent,
     DemoSession,
+    /// `/connect/<token>`: a hosted connect link's page.
+    ConnectPage(String),
     /// `/demo/…`: the demo page's static files, served only on a demo edge.
     DemoPage,
 }
@@ -102,6 +110,11 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
             &["POST"],
         ),
         ["v1", "events", "resume"] => (Route::ResumeEvents, &["POST"]),
+        ["v1", "links"] => (Route::CreateLink, &["POST"]),
+        ["v1", "links", id] => (Route::RevokeLink(sealed(id, "hlk1.")?), &["DELETE"]),
+        ["v1", "users", user, "links"] => (Route::UserLinks(UserId::parse(user)?), &["GET"]),
+        // Any token shape gets the link's friendly page, never a bare 404.
+        ["connect", token] => (Route::ConnectPage((*token).to_owned()), &["GET"]),
         ["v1", "users", user, "audit"] => (Route::UserAudit(UserId::parse(user)?), &["GET"]),
         ["sandbox", "connect"] => (Route::SandboxConsent, &["GET"]),
         ["demo", "session"] => (Route::DemoSession, &["POST"]),
@@ -130,6 +143,14 @@ fn allow_header(allowed: &[&str], api: bool) -> &'static str {
         (["POST"], false) => "POST",
         _ => "GET",
     }
+}
+
+/// A sealed value's path segment: its kind's prefix, and no longer than
+/// any token we accept; anything else names nothing.
+fn sealed(segment: &str, prefix: &str) -> Result<String, ApiError> {
+    (segment.starts_with(prefix) && segment.len() <= crate::signing::MAX_TOKEN_LEN)
+        .then(|| segment.to_owned())
+        .ok_or(ApiError::NotFound)
 }
 
 /// An event id as the edge writes them (`msg_` and up to 64 letters or
@@ -195,6 +216,8 @@ mod tests {
             "/sandbox/connect",
             "/demo/session",
             "/demo/",
+            "/v1/links",
+            "/connect/hll1.x",
         ] {
             assert_ne!(route("GET", path), Err(ApiError::NotFound), "{path}");
             assert!(runs_first(path), "{path} is not in run_worker_first");

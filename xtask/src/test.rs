@@ -156,7 +156,8 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
             ),
             (
                 "HEALTHLINK_RETURN_URLS".to_owned(),
-                format!("{host_origin}/"),
+                // And an app's deep link, which hosted connect links return to.
+                format!("{host_origin}/,healthlink-e2e://connected"),
             ),
             (
                 "HEALTHLINK_APP_NAME".to_owned(),

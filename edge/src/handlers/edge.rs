@@ -29,6 +29,9 @@ pub struct Incoming<'a> {
     pub body: &'a str,
     /// The request asks to become a WebSocket (`Upgrade: websocket`).
     pub upgrade_websocket: bool,
+    /// `Accept-Language`, for the pages the edge serves in the user's
+    /// language.
+    pub accept_language: Option<&'a str>,
 }
 
 /// Everything a handler works with.

@@ -1,12 +1,12 @@
 //! Hosted connect links: minted, listed and revoked by the host's backend
 //! (API key), and opened by whoever holds one — the page with the widget,
-//! or a page that says what to do. Not routed yet: see `crate::links`.
+//! or a page that says what to do. The decisions are `crate::links`.
 
 use healthlink_shared::{AuditAction, AuditActor, AuditResult, CreateLinkRequest, LinkList};
 use url::Url;
 
 use super::edge::{Edge, Runtime};
-use super::reply::Reply;
+use super::reply::{HTML, Reply};
 use crate::aggregator::Aggregator;
 use crate::error::ApiError;
 use crate::link_pages::{PageLanguage, link_page, link_page_headers, refusal_page};
@@ -18,9 +18,6 @@ use crate::session;
 use crate::user_id::UserId;
 use crate::user_store::UserStore;
 
-// Routed together with the page's script and its return path; until
-// then only the tests call these.
-#[cfg_attr(not(test), allow(dead_code))]
 impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     fn sealer(&self) -> Sealer {
         Sealer::new(self.config.signing_key.as_bytes())
@@ -109,7 +106,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         let refused = |refusal: LinkRefusal, locale: Option<&str>| {
             let lang = PageLanguage::negotiate(locale, accept_language);
             let (status, html) = refusal_page(&self.config.app_name, lang, refusal);
-            with_page_headers(Reply::html(html), status)
+            page_reply(html, status)
         };
         let claims = match links::read_token(&self.sealer(), token, now_ms) {
             Ok(claims) => claims,
@@ -151,16 +148,18 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             &session_token,
             back.as_ref(),
         );
-        Ok(with_page_headers(Reply::html(html), 200))
+        Ok(page_reply(html, 200))
     }
 }
 
-fn with_page_headers(mut reply: Reply, status: u16) -> Reply {
-    reply.status = status;
-    for (name, value) in link_page_headers() {
-        reply = reply.header(name, value.to_owned());
-    }
-    reply
+/// A link page as the reply: its own CSP (the widget's wasm and API calls)
+/// in place of the other edge pages' one.
+fn page_reply(html: String, status: u16) -> Reply {
+    link_page_headers()
+        .into_iter()
+        .fold(Reply::text(status, HTML, html), |reply, (name, value)| {
+            reply.header(name, value.to_owned())
+        })
 }
 
 #[cfg(test)]
@@ -224,11 +223,13 @@ mod tests {
         assert_eq!(page.status, 200);
         assert_eq!(page.header_value("referrer-policy"), Some("no-referrer"));
         assert_eq!(page.header_value("cache-control"), Some("no-store"));
-        assert!(
-            page.header_value("content-security-policy")
-                .unwrap()
-                .contains("frame-ancestors 'none'")
-        );
+        let csp: Vec<&str> = page
+            .headers
+            .iter()
+            .filter(|(name, _)| *name == "content-security-policy")
+            .map(|(_, value)| value.as_str())
+            .collect();
+        assert_eq!(csp, vec![crate::link_pages::LINK_PAGE_CSP]);
         let text = html(&page);
         assert!(
             text.contains("<html lang=\"de\">"),

@@ -55,6 +55,9 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             | Route::Redeliver(..)
             | Route::ResumeEvents
             | Route::UserAudit(_)
+            | Route::CreateLink
+            | Route::RevokeLink(_)
+            | Route::UserLinks(_)
             | Route::DeleteUser(_) => self.backend(request)?,
             Route::Connections => {
                 self.session(request, Scope::Read)?;
@@ -84,6 +87,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             | Route::Preflight
             | Route::Return
             | Route::SandboxConsent
+            | Route::ConnectPage(_)
             | Route::DemoPage => {}
         }
         Ok(route)
@@ -144,6 +148,19 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 self.backend(request)?;
                 self.erase_user(&user).await
             }
+            Route::CreateLink => {
+                self.backend(request)?;
+                self.create_link(request.body).await
+            }
+            Route::RevokeLink(id) => {
+                self.backend(request)?;
+                self.revoke_link(&id).await
+            }
+            Route::UserLinks(user) => {
+                self.backend(request)?;
+                self.list_links(&user).await
+            }
+            Route::ConnectPage(token) => self.open_link(&token, request.accept_language).await,
             Route::Connections => {
                 let session = self.session(request, Scope::Read)?;
                 self.widget_list(&session).await
@@ -314,6 +331,7 @@ mod admission_tests {
                 origin: Some(EDGE_ORIGIN),
                 body: "",
                 upgrade_websocket: false,
+                accept_language: None,
             })
         })
     }

@@ -150,6 +150,7 @@ impl Harness {
             origin,
             body,
             upgrade_websocket: false,
+            accept_language: None,
         };
         self.with_edge(async |edge| edge.handle(&incoming).await)
     }
@@ -165,6 +166,7 @@ impl Harness {
             origin,
             body: "",
             upgrade_websocket: true,
+            accept_language: None,
         };
         self.with_edge(async |edge| edge.handle(&incoming).await)
     }

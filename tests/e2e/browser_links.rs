@@ -1,0 +1,121 @@
+//! A hosted connect link in a browser, as a participant on a phone opens
+//! it: the edge's page at 360 px in the link's language, the widget on it,
+//! a connection through the sandbox's consent page, and "Back to the app"
+//! carrying the result to the app's deep link. axe in every state.
+
+use fantoccini::Locator;
+use healthlink_shared::LinkCreated;
+use healthlink_tests::browser::{
+    Browser, UI_TIMEOUT, click_action, consent, wait_for_status, wait_for_test_id,
+};
+use healthlink_tests::edge::{Answer, Edge};
+use healthlink_tests::unique;
+use healthlink_tests::wait::eventually;
+use reqwest::Method;
+
+async fn mint(body: serde_json::Value) -> LinkCreated {
+    let answer = Answer::send(Edge::Sandbox.backend(Method::POST, "/v1/links").json(&body)).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.json()
+}
+
+async fn back_href(browser: &Browser) -> String {
+    browser
+        .client
+        .find(Locator::Id("healthlink-back"))
+        .await
+        .expect("the way back")
+        .attr("href")
+        .await
+        .expect("href")
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_link_on_a_phone_connects_and_goes_back_to_the_app() {
+    let user = unique("link-phone");
+    let link = mint(serde_json::json!({
+        "user_id": user,
+        "locale": "de",
+        "return_url": "healthlink-e2e://connected",
+    }))
+    .await;
+    let browser = Browser::start_narrow(360).await;
+    browser.client.goto(&link.url).await.expect("open the link");
+    let root = browser.widget(0).await;
+    wait_for_test_id(&root, "source-list").await;
+    let widths = browser
+        .client
+        .execute(
+            "return [window.innerWidth, document.documentElement.scrollWidth];",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    let widths: Vec<u32> = serde_json::from_value(widths).expect("numbers");
+    assert!(
+        widths[1] <= widths[0],
+        "the page scrolls sideways: {widths:?}"
+    );
+    let lang = browser
+        .client
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .expect("lang");
+    assert_eq!(lang, serde_json::json!("de"));
+    assert_eq!(back_href(&browser).await, "healthlink-e2e://connected");
+    browser.screenshot("link-page-360").await;
+    browser.assert_accessible("link page").await;
+
+    let main = browser.client.window().await.expect("main window");
+    click_action(&root, "oura").await;
+    browser.switch_to_popup(&main).await;
+    consent(&browser, true).await;
+    browser
+        .client
+        .switch_to_window(main)
+        .await
+        .expect("back to the link page");
+    wait_for_status(&browser, "oura", "connected").await;
+    let href = eventually("the result on the way back", UI_TIMEOUT, || async {
+        let href = back_href(&browser).await;
+        href.contains("healthlink_result=connected")
+            .then_some(href.clone())
+            .ok_or(href)
+    })
+    .await;
+    assert_eq!(
+        href,
+        "healthlink-e2e://connected?healthlink_source=oura&healthlink_action=connect&healthlink_result=connected"
+    );
+    browser.screenshot("link-page-connected-360").await;
+    browser
+        .assert_accessible("link page after connecting")
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_expired_link_says_what_to_do_in_the_browsers_language() {
+    let user = unique("link-gone");
+    let link = mint(serde_json::json!({ "user_id": user, "single_use": true })).await;
+    let first = Browser::start_speaking(Some("fr-FR")).await;
+    first.client.goto(&link.url).await.expect("open the link");
+    first.widget(0).await;
+    first.close().await;
+
+    let browser = Browser::start_speaking(Some("fr-FR")).await;
+    browser.client.goto(&link.url).await.expect("open it again");
+    let heading = browser
+        .client
+        .find(Locator::Css("h1"))
+        .await
+        .expect("a heading")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(heading, "Ce lien a déjà été utilisé");
+    browser.screenshot("link-used-fr").await;
+    browser.assert_accessible("used link page").await;
+    browser.close().await;
+}
