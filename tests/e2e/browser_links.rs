@@ -8,7 +8,7 @@ use healthlink_shared::LinkCreated;
 use healthlink_tests::browser::{
     Browser, UI_TIMEOUT, click_action, consent, wait_for_status, wait_for_test_id,
 };
-use healthlink_tests::edge::{Answer, Edge};
+use healthlink_tests::edge::{Answer, Edge, remember_link_token};
 use healthlink_tests::unique;
 use healthlink_tests::wait::eventually;
 use reqwest::Method;
@@ -16,7 +16,9 @@ use reqwest::Method;
 async fn mint(body: serde_json::Value) -> LinkCreated {
     let answer = Answer::send(Edge::Sandbox.backend(Method::POST, "/v1/links").json(&body)).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
-    answer.json()
+    let link: LinkCreated = answer.json();
+    remember_link_token(link.url.rsplit('/').next().unwrap_or_default());
+    link
 }
 
 async fn back_href(browser: &Browser) -> String {
@@ -41,6 +43,7 @@ async fn a_link_on_a_phone_connects_and_goes_back_to_the_app() {
     }))
     .await;
     let browser = Browser::start_narrow(360).await;
+    browser.watch_csp_violations().await;
     browser.client.goto(&link.url).await.expect("open the link");
     let root = browser.widget(0).await;
     wait_for_test_id(&root, "source-list").await;
@@ -92,6 +95,39 @@ async fn a_link_on_a_phone_connects_and_goes_back_to_the_app() {
     browser
         .assert_accessible("link page after connecting")
         .await;
+
+    // Live updates reach the page (its CSP lets the socket through): the
+    // backend disconnects, the row follows without a reload.
+    let ended = Answer::send(Edge::Sandbox.backend(
+        Method::POST,
+        &format!("/v1/users/{user}/connections/oura/disconnect"),
+    ))
+    .await;
+    assert_eq!(ended.status, 200, "{}", ended.body);
+    wait_for_status(&browser, "oura", "disconnected").await;
+    assert_eq!(
+        browser.csp_violations().await,
+        Vec::<String>::new(),
+        "the link page's own CSP refused something"
+    );
+    // And the watch sees a refusal when there is one: an image from
+    // elsewhere, which `img-src 'self'` blocks.
+    browser
+        .client
+        .execute(
+            "const probe = new Image(); probe.src = 'http://127.0.0.1:9/probe.png'; document.body.append(probe);",
+            vec![],
+        )
+        .await
+        .expect("add a foreign image");
+    let seen = eventually("the probe's violation", UI_TIMEOUT, || async {
+        let found = browser.csp_violations().await;
+        (!found.is_empty())
+            .then_some(found.clone())
+            .ok_or(format!("{found:?}"))
+    })
+    .await;
+    assert!(seen[0].starts_with("img-src"), "{seen:?}");
     browser.close().await;
 }
 

@@ -4,7 +4,7 @@
 //! JSON error.
 
 use healthlink_shared::{LinkCreated, LinkList, LinkState};
-use healthlink_tests::edge::{Answer, Edge, client};
+use healthlink_tests::edge::{Answer, Edge, client, remember_link_token, remember_session};
 use healthlink_tests::unique;
 use reqwest::Method;
 
@@ -16,7 +16,9 @@ async fn minted(edge: Edge, body: serde_json::Value) -> LinkCreated {
     let answer = mint(edge, body).await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     assert_eq!(answer.header("cache-control"), Some("no-store"));
-    answer.json()
+    let link: LinkCreated = answer.json();
+    remember_link_token(link.url.rsplit('/').next().unwrap_or_default());
+    link
 }
 
 /// Opens the link as a browser would (no redirects followed).
@@ -28,11 +30,15 @@ async fn open(url: &str, language: Option<&str>) -> Answer {
     Answer::send(request).await
 }
 
+/// The page's session, remembered for the leak scan.
 fn session_in(page: &str) -> &str {
-    page.split("session=\"")
+    let session = page
+        .split("session=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
-        .expect("the page holds a session")
+        .expect("the page holds a session");
+    remember_session(session);
+    session
 }
 
 async fn links_of(edge: Edge, user: &str) -> LinkList {

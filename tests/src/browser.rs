@@ -171,6 +171,34 @@ impl Browser {
         );
     }
 
+    /// From the next page load on, records every Content-Security-Policy
+    /// violation in `window.hlViolations`, for pages the suite does not
+    /// write (the edge's own): DevTools adds the listener before any of the
+    /// page's scripts run, and the page's CSP does not apply to it.
+    pub async fn watch_csp_violations(&self) {
+        self.client
+            .issue_cmd(DevToolsCommand {
+                method: "Page.addScriptToEvaluateOnNewDocument",
+                params: serde_json::json!({
+                    "source": "window.hlViolations = [];\
+                        document.addEventListener('securitypolicyviolation', (e) =>\
+                          window.hlViolations.push(e.violatedDirective + ' ' + e.blockedURI));",
+                }),
+            })
+            .await
+            .expect("watch CSP violations");
+    }
+
+    /// The violations recorded since [`Browser::watch_csp_violations`].
+    pub async fn csp_violations(&self) -> Vec<String> {
+        let found = self
+            .client
+            .execute("return window.hlViolations || ['not watched'];", vec![])
+            .await
+            .expect("read CSP violations");
+        serde_json::from_value(found).expect("a list of strings")
+    }
+
     /// The shadow root of the `n`-th `<healthlink-connect>` on the page, once
     /// the widget has rendered into it.
     pub async fn widget(&self, n: usize) -> ShadowRoot {

@@ -30,6 +30,27 @@ fn remember_token(token: &str) {
     }
 }
 
+/// A session token the suite did not mint itself (the one a hosted link's
+/// page holds): checked like the others — in no log, and in no response
+/// but the page that carried it.
+pub fn remember_session(token: &str) {
+    remember_token(token);
+}
+
+/// A hosted link's token (the last segment of its URL): in no line the
+/// Worker logs, and in no response but the one that minted it. (The
+/// platform's own request lines show it, as they show every path.)
+pub fn remember_link_token(token: &str) {
+    let path = env().artifacts.join("issued-link-tokens.txt");
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(file, "{token}");
+    }
+}
+
 /// A client that does not follow redirects (tests look at each `303`).
 /// One per call: each `#[tokio::test]` has its own runtime, and a pooled
 /// connection must not outlive the runtime that opened it.

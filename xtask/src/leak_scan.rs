@@ -31,6 +31,7 @@ pub fn check_run(
     let aggregator_tokens = lines(&read("aggregator-tokens.txt"));
     let end_users = lines(&read("aggregator-end-users.txt"));
     let users = lines(&read("issued-users.txt"));
+    let link_tokens = lines(&read("issued-link-tokens.txt"));
     let secret_needles = secrets.all();
     // Logs: nothing at all, not even a session token.
     let mut log_never = secret_needles.clone();
@@ -44,11 +45,16 @@ pub fn check_run(
     // connect URL the widget opens, by design.)
     let mut sent_never = secret_needles;
     sent_never.extend(tagged("a Thryve end-user id", &end_users));
-    let sent_once: Vec<_> = tagged("a session token", &session_tokens).collect();
+    let sent_once: Vec<_> = tagged("a session token", &session_tokens)
+        .chain(tagged("a hosted link token", &link_tokens))
+        .collect();
 
     let mut problems = Vec::new();
     let mut scanned = (0usize, 0usize);
-    let user_ids: Vec<_> = tagged("a user id", &users).collect();
+    // The Worker's own lines name no user and no link token.
+    let worker_never: Vec<_> = tagged("a user id", &users)
+        .chain(tagged("a hosted link token", &link_tokens))
+        .collect();
     for log in logs {
         let bytes = std::fs::read(log).unwrap_or_default();
         scanned.0 += bytes.len();
@@ -60,10 +66,11 @@ pub fn check_run(
             .filter(|line| !line.starts_with("[wrangler:info]"))
             .flat_map(|line| format!("{line}\n").into_bytes())
             .collect();
-        let findings =
-            scan(&bytes, &log_never, &[])
-                .into_iter()
-                .chain(scan(&workers_lines, &user_ids, &[]));
+        let findings = scan(&bytes, &log_never, &[]).into_iter().chain(scan(
+            &workers_lines,
+            &worker_never,
+            &[],
+        ));
         for finding in findings {
             problems.push(format!(
                 "{}: {} ×{}",
@@ -93,12 +100,13 @@ pub fn check_run(
         return Err(format!("{} leak(s) of secrets or tokens", problems.len()));
     }
     eprintln!(
-        "    clean: {} bytes sent and {} log bytes from {} edges; {} secrets, {} session tokens, {} aggregator references, {} user ids checked",
+        "    clean: {} bytes sent and {} log bytes from {} edges; {} secrets, {} session tokens, {} link tokens, {} aggregator references, {} user ids checked",
         scanned.1,
         scanned.0,
         logs.len(),
         secrets.all().len(),
         session_tokens.len(),
+        link_tokens.len(),
         aggregator_tokens.len() + end_users.len(),
         users.len()
     );
