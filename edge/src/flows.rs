@@ -13,18 +13,28 @@ use crate::config::Config;
 use crate::cors::normalize_origin;
 use crate::error::ApiError;
 use crate::return_state::{ReturnState, STATE_TTL_SECONDS};
-use crate::return_url::{check_return_url, with_result_params};
+use crate::return_url::{check_return_url, link_page_url, with_result_params};
 use crate::session::SessionClaims;
 use crate::user_state::StoredStatus;
 
+/// Where a connect request comes from, and where this edge is.
+#[derive(Debug, Clone, Copy)]
+pub struct Origins<'a> {
+    /// The request's `Origin` header.
+    pub request: Option<&'a str>,
+    /// `scheme://host[:port]` of this edge.
+    pub edge: &'a str,
+}
+
 /// Checks a widget's connect request and builds the state to sign.
-/// `origin` is the request's `Origin` header; `nonce` is fresh randomness.
+/// `origins` are the request's `Origin` header and this edge's own;
+/// `nonce` is fresh randomness.
 pub fn plan_connect(
     request: &ConnectRequest,
     session: &SessionClaims,
     source: &'static SourceInfo,
     config: &Config,
-    origin: Option<&str>,
+    origins: Origins<'_>,
     nonce: String,
     now: i64,
 ) -> Result<ReturnState, ApiError> {
@@ -34,6 +44,10 @@ pub fn plan_connect(
     if source.kind == SourceKind::Mobile {
         return Err(ApiError::PhoneOnlySource);
     }
+    let Origins {
+        request: origin,
+        edge: edge_origin,
+    } = origins;
     let (return_url, opener_origin) = match request.flow {
         Flow::Redirect => {
             let candidate = request
@@ -44,7 +58,15 @@ pub fn plan_connect(
                     detail: "A redirect flow needs a return_url (in the request or the session)."
                         .into(),
                 })?;
+            // A hosted link's page returns to itself: only a session bound
+            // to this edge alone (the page's) may ask for that.
+            let own_page = || {
+                (session.org == [edge_origin])
+                    .then(|| link_page_url(candidate, edge_origin))
+                    .flatten()
+            };
             let url = check_return_url(candidate, &config.return_urls)
+                .or_else(own_page)
                 .ok_or(ApiError::ReturnUrlNotAllowed)?;
             (Some(url.to_string()), None)
         }
@@ -238,6 +260,40 @@ mod tests {
         }
     }
 
+    #[test]
+    fn only_a_link_pages_own_session_returns_to_that_page() {
+        let page = "https://edge.example.com/connect/hll1.abc";
+        let plan_with = |org: &str| {
+            plan_connect(
+                &ConnectRequest {
+                    flow: Flow::Redirect,
+                    return_url: Some(page.into()),
+                    nonce: None,
+                },
+                &SessionClaims {
+                    org: vec![org.into()],
+                    ..session()
+                },
+                find_source("oura").unwrap(),
+                &test_config(),
+                Origins {
+                    request: Some(org),
+                    edge: "https://edge.example.com",
+                },
+                "n1".into(),
+                100,
+            )
+        };
+        assert_eq!(
+            plan_with("https://edge.example.com").unwrap().r.as_deref(),
+            Some(page)
+        );
+        assert_eq!(
+            plan_with("https://app.example.com").unwrap_err(),
+            ApiError::ReturnUrlNotAllowed
+        );
+    }
+
     fn plan(flow: Flow, return_url: Option<&str>, source: &str) -> Result<ReturnState, ApiError> {
         plan_connect(
             &ConnectRequest {
@@ -248,7 +304,10 @@ mod tests {
             &session(),
             find_source(source).unwrap(),
             &test_config(),
-            Some("https://app.example.com"),
+            Origins {
+                request: Some("https://app.example.com"),
+                edge: "https://edge.example.com",
+            },
             "n1".into(),
             100,
         )

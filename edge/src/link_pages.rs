@@ -173,7 +173,8 @@ fn with_app(template: &str, app_name: &str) -> String {
 
 /// A link's page: the app's name, the widget on a session minted for this
 /// page (bound to this origin) and, when the link has one, the way back
-/// to the app; `healthlink-link.js` adds the `healthlink_*` result to it
+/// to the app. Connect flows redirect (and come back to this page): a
+/// system browser opened by a mobile app may not open popups; `healthlink-link.js` adds the `healthlink_*` result to it
 /// as the widget reports one.
 pub fn link_page(
     app_name: &str,
@@ -207,7 +208,7 @@ pub fn link_page(
              <p class=\"eyebrow\">{app}</p>\
              <h1>{title}</h1>\
              <healthlink-connect edge=\"{edge}\" session=\"{session}\" \
-             locale=\"{code}\"></healthlink-connect>\
+             locale=\"{code}\" flow=\"redirect\"></healthlink-connect>\
              {ending}</main>",
             app = escape(app_name),
             title = escape(words.title),
@@ -354,7 +355,7 @@ mod tests {
         assert!(html.starts_with("<!doctype html><html lang=\"de\">"));
         assert!(html.contains(
             "<healthlink-connect edge=\"https://edge.example.com\" session=\"hls1.abc.def\" \
-             locale=\"de\"></healthlink-connect>"
+             locale=\"de\" flow=\"redirect\"></healthlink-connect>"
         ));
         assert!(html.contains("href=\"acme://connected\">Zurück zu Acme &lt;Health&gt;</a>"));
         assert!(!html.contains("<Health>"));

@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::return_url::check_link_return_url;
 use crate::sealing::{SealedKind, Sealer};
 use crate::session::{check_actor, check_locale, check_sources, invalid};
+use crate::signing::{Expiring, Signer, TokenKind};
 use crate::time::rfc3339_from_unix_ms;
 use crate::user_id::UserId;
 
@@ -191,6 +192,41 @@ pub fn read_token(sealer: &Sealer, token: &str, now_ms: i64) -> Result<LinkClaim
     Ok(claims)
 }
 
+/// How long after a redirect flow's return its link's page may open again.
+pub const RESUME_SECONDS: i64 = 10 * 60;
+
+/// A grant to open one link's page again (see [`TokenKind::LinkResume`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ResumeClaims {
+    lid: String,
+    sub: String,
+    exp: i64,
+}
+
+impl Expiring for ResumeClaims {
+    fn expires_at(&self) -> i64 {
+        self.exp
+    }
+}
+
+/// The grant a redirect flow's return carries back to the link's page:
+/// signed, for this link and user only, for [`RESUME_SECONDS`].
+pub fn resume_grant(signer: &Signer, link: &LinkClaims, now_s: i64) -> String {
+    let claims = ResumeClaims {
+        lid: link.lid.clone(),
+        sub: link.sub.clone(),
+        exp: now_s + RESUME_SECONDS,
+    };
+    signer.sign(TokenKind::LinkResume, &claims)
+}
+
+/// Whether `grant` lets `link`'s page open again now.
+pub fn resumes(signer: &Signer, grant: &str, link: &LinkClaims, now_s: i64) -> bool {
+    signer
+        .verify::<ResumeClaims>(TokenKind::LinkResume, grant, now_s)
+        .is_ok_and(|claims| claims.lid == link.lid && claims.sub == link.sub)
+}
+
 /// Reads a link's id (`DELETE /v1/links/{id}`); anything else is not found.
 pub fn read_id(sealer: &Sealer, id: &str) -> Result<(UserId, String), ApiError> {
     let reference: LinkRef = sealer
@@ -217,9 +253,15 @@ impl LinkRecord {
     /// single-use (the audit row's result says which). The caller keeps the
     /// changed record before answering, so a single-use link opens once
     /// however many requests race.
-    pub fn open(&mut self, now_ms: i64) -> Result<AuditResult, LinkRefusal> {
+    /// With `resume` (a redirect flow started on the page came back), a
+    /// single-use link opens again without being used up once more.
+    pub fn open(&mut self, now_ms: i64, resume: bool) -> Result<AuditResult, LinkRefusal> {
         match self.state(now_ms) {
             LinkState::Live => {}
+            LinkState::Consumed if resume => {
+                self.opened_at = Some(now_ms);
+                return Ok(AuditResult::Opened);
+            }
             LinkState::Revoked => return Err(LinkRefusal::Revoked),
             LinkState::Consumed => return Err(LinkRefusal::Consumed),
             LinkState::Expired => return Err(LinkRefusal::Expired),
@@ -461,24 +503,62 @@ mod tests {
         .unwrap()
         .record;
         assert_eq!(record.state(NOW_MS), LinkState::Live);
-        assert_eq!(record.open(NOW_MS + 1), Ok(AuditResult::Consumed));
+        assert_eq!(record.open(NOW_MS + 1, false), Ok(AuditResult::Consumed));
         assert_eq!(record.opened_at, Some(NOW_MS + 1));
-        assert_eq!(record.open(NOW_MS + 2), Err(LinkRefusal::Consumed));
+        assert_eq!(record.open(NOW_MS + 2, false), Err(LinkRefusal::Consumed));
         assert_eq!(record.summary(NOW_MS + 2).state, LinkState::Consumed);
 
         let mut reusable = mint_with(request()).unwrap().record;
-        assert_eq!(reusable.open(NOW_MS + 1), Ok(AuditResult::Opened));
-        assert_eq!(reusable.open(NOW_MS + 2), Ok(AuditResult::Opened));
+        assert_eq!(reusable.open(NOW_MS + 1, false), Ok(AuditResult::Opened));
+        assert_eq!(reusable.open(NOW_MS + 2, false), Ok(AuditResult::Opened));
         assert_eq!(reusable.audit_source(), "*");
         assert!(reusable.revoke(NOW_MS + 3));
         assert!(!reusable.revoke(NOW_MS + 4));
         assert_eq!(reusable.revoked_at, Some(NOW_MS + 3));
-        assert_eq!(reusable.open(NOW_MS + 5), Err(LinkRefusal::Revoked));
-        assert_eq!(reusable.open(NOW_MS + 900_000), Err(LinkRefusal::Revoked));
+        assert_eq!(reusable.open(NOW_MS + 5, false), Err(LinkRefusal::Revoked));
+        assert_eq!(
+            reusable.open(NOW_MS + 900_000, false),
+            Err(LinkRefusal::Revoked)
+        );
+
+        // A redirect flow's return opens a used single-use link again, but
+        // never a revoked or expired one.
+        assert_eq!(record.open(NOW_MS + 3, true), Ok(AuditResult::Opened));
+        assert_eq!(reusable.open(NOW_MS + 6, true), Err(LinkRefusal::Revoked));
 
         let mut late = mint_with(request()).unwrap().record;
-        assert_eq!(late.open(NOW_MS + 900_000), Err(LinkRefusal::Expired));
+        assert_eq!(
+            late.open(NOW_MS + 900_000, false),
+            Err(LinkRefusal::Expired)
+        );
         assert_eq!(late.opened_at, None);
+        assert_eq!(late.open(NOW_MS + 900_000, true), Err(LinkRefusal::Expired));
+    }
+
+    #[test]
+    fn a_resume_grant_is_for_its_link_and_user_and_short_lived() {
+        let signer = Signer::new(b"k");
+        let link = LinkClaims {
+            lid: "l1".into(),
+            sub: "alice".into(),
+            exp: 2_000_000_000,
+        };
+        let grant = resume_grant(&signer, &link, 1_000);
+        assert!(resumes(&signer, &grant, &link, 1_000 + RESUME_SECONDS - 1));
+        assert!(!resumes(&signer, &grant, &link, 1_000 + RESUME_SECONDS));
+        let other = LinkClaims {
+            lid: "l2".into(),
+            ..link.clone()
+        };
+        assert!(!resumes(&signer, &grant, &other, 1_001));
+        let bob = LinkClaims {
+            sub: "bob".into(),
+            ..link.clone()
+        };
+        assert!(!resumes(&signer, &grant, &bob, 1_001));
+        assert!(!resumes(&Signer::new(b"other"), &grant, &link, 1_001));
+        let session = signer.sign(TokenKind::Session, &serde_json::json!({"exp": 5_000}));
+        assert!(!resumes(&signer, &session, &link, 1_001));
     }
 
     #[test]

@@ -100,6 +100,16 @@ pub fn check_link_return_url(candidate: &str, allowlist: &[AllowedReturnUrl]) ->
         .then_some(url)
 }
 
+/// Whether `candidate` is one of this edge's own hosted link pages
+/// (`{edge_origin}/connect/<token>`): where a redirect flow started on
+/// such a page returns to.
+pub fn link_page_url(candidate: &str, edge_origin: &str) -> Option<Url> {
+    let url = parse_http_url(candidate)?;
+    let origin = url.origin().ascii_serialization();
+    let token = url.path().strip_prefix("/connect/")?;
+    (origin == edge_origin && token.starts_with("hll1.") && !token.contains('/')).then_some(url)
+}
+
 /// Refuses what browsers and parsers disagree on rather than normalise it.
 fn plain_text(value: &str) -> bool {
     value.len() <= 2048
@@ -283,6 +293,29 @@ mod tests {
             "acmе://connected",
         ] {
             assert_eq!(AllowedReturnUrl::parse(entry), None, "{entry}");
+        }
+    }
+
+    #[test]
+    fn link_pages_are_this_edges_own_only() {
+        let edge = "https://edge.example.com";
+        assert!(
+            link_page_url(
+                "https://edge.example.com/connect/hll1.abc?healthlink_result=x",
+                edge
+            )
+            .is_some()
+        );
+        for other in [
+            "https://edge.example.com/connect/",
+            "https://edge.example.com/connect/hll1.abc/more",
+            "https://edge.example.com/connect/hls1.abc",
+            "https://edge.example.com/demo/",
+            "https://evil.example/connect/hll1.abc",
+            "http://edge.example.com/connect/hll1.abc",
+            "https://edge.example.com:8443/connect/hll1.abc",
+        ] {
+            assert_eq!(link_page_url(other, edge), None, "{other}");
         }
     }
 

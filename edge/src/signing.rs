@@ -25,6 +25,9 @@ pub enum TokenKind {
     ReturnState,
     /// A single-use ticket that opens one live-updates socket.
     LiveTicket,
+    /// Lets a hosted link's page open again when a redirect flow started
+    /// on it comes back, although a single-use link was used up by then.
+    LinkResume,
 }
 
 impl TokenKind {
@@ -33,6 +36,7 @@ impl TokenKind {
             Self::Session => "hls1",
             Self::ReturnState => "hlr1",
             Self::LiveTicket => "hlt1",
+            Self::LinkResume => "hlv1",
         }
     }
 }

@@ -465,6 +465,9 @@ pub enum UserStateCommand {
     OpenHostedLink {
         lid: String,
         audit: crate::links::LinkAudit,
+        /// A redirect flow started on the page came back.
+        #[serde(default)]
+        resume: bool,
         #[serde(default)]
         retention: AuditRetention,
     },

@@ -270,13 +270,14 @@ impl DurableObject for UserState {
             UserStateCommand::OpenHostedLink {
                 lid,
                 mut audit,
+                resume,
                 retention,
             } => {
                 let opening = match self.hosted_link(&lid)? {
                     None => LinkOpening::Refused {
                         refusal: LinkRefusal::Unknown,
                     },
-                    Some(mut record) => match record.open(audit.at_ms) {
+                    Some(mut record) => match record.open(audit.at_ms, resume) {
                         Err(refusal) => LinkOpening::Refused { refusal },
                         Ok(result) => {
                             audit.result = result;
@@ -1091,10 +1092,12 @@ impl UserStore for DurableObjectStore {
         user: &UserId,
         lid: &str,
         audit: LinkAudit,
+        resume: bool,
     ) -> Result<LinkOpening, StoreError> {
         let command = UserStateCommand::OpenHostedLink {
             lid: lid.to_owned(),
             audit,
+            resume,
             retention: self.retention,
         };
         match self.user(user, &command).await? {

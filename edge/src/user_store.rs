@@ -208,11 +208,14 @@ pub trait UserStore {
 
     /// Opens a hosted link if its record allows, keeping the change and its
     /// audit row (whose result the opening decides) in one step.
+    /// `resume`: a redirect flow started on the page came back
+    /// ([`LinkRecord::open`]).
     async fn open_hosted_link(
         &self,
         user: &UserId,
         lid: &str,
         audit: LinkAudit,
+        resume: bool,
     ) -> Result<LinkOpening, StoreError>;
 
     /// Revokes a hosted link: `None` if the user has no such link,

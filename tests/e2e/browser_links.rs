@@ -1,7 +1,8 @@
 //! A hosted connect link in a browser, as a participant on a phone opens
 //! it: the edge's page at 360 px in the link's language, the widget on it,
-//! a connection through the sandbox's consent page, and "Back to the app"
-//! carrying the result to the app's deep link. axe in every state.
+//! a connection through the sandbox's consent page and back (a single-use
+//! link opens again for the flow's return), and "Back to the app" carrying
+//! the result to the app's deep link. axe in every state; no CSP violation.
 
 use fantoccini::Locator;
 use healthlink_shared::LinkCreated;
@@ -40,6 +41,7 @@ async fn a_link_on_a_phone_connects_and_goes_back_to_the_app() {
         "user_id": user,
         "locale": "de",
         "return_url": "healthlink-e2e://connected",
+        "single_use": true,
     }))
     .await;
     let browser = Browser::start_narrow(360).await;
@@ -70,16 +72,17 @@ async fn a_link_on_a_phone_connects_and_goes_back_to_the_app() {
     browser.screenshot("link-page-360").await;
     browser.assert_accessible("link page").await;
 
-    let main = browser.client.window().await.expect("main window");
+    // The page's flows redirect: consent in the same tab, then back to the
+    // page, which opens again although the link is single-use.
     click_action(&root, "oura").await;
-    browser.switch_to_popup(&main).await;
     consent(&browser, true).await;
-    browser
-        .client
-        .switch_to_window(main)
-        .await
-        .expect("back to the link page");
+    browser.widget(0).await;
     wait_for_status(&browser, "oura", "connected").await;
+    let address = browser.client.current_url().await.expect("address");
+    assert!(
+        address.as_str().starts_with(&link.url) && !address.as_str().contains("healthlink_"),
+        "back on the page, its address cleaned: {address}"
+    );
     let href = eventually("the result on the way back", UI_TIMEOUT, || async {
         let href = back_href(&browser).await;
         href.contains("healthlink_result=connected")

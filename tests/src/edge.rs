@@ -38,8 +38,8 @@ pub fn remember_session(token: &str) {
 }
 
 /// A hosted link's token (the last segment of its URL): in no line the
-/// Worker logs, and in no response but the one that minted it. (The
-/// platform's own request lines show it, as they show every path.)
+/// Worker logs. (It is a URL by design — minted, sent, and redirected back
+/// to — so the platform's own request lines show it, as every path.)
 pub fn remember_link_token(token: &str) {
     let path = env().artifacts.join("issued-link-tokens.txt");
     if let Ok(mut file) = std::fs::OpenOptions::new()

@@ -13,7 +13,7 @@ use super::reply::Reply;
 use crate::aggregator::sandbox::is_own_return;
 use crate::aggregator::{Aggregator, ConnectContext, ConnectOutcome, query_value};
 use crate::error::ApiError;
-use crate::flows::{ReturnTarget, connect_result, plan_connect, return_target};
+use crate::flows::{Origins, ReturnTarget, connect_result, plan_connect, return_target};
 use crate::pages::{consent_page, popup_result_page};
 use crate::return_state::{ReturnState, STATE_TTL_SECONDS};
 use crate::routes::RETURN_PATH;
@@ -36,7 +36,10 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             session,
             source,
             self.config,
-            origin,
+            Origins {
+                request: origin,
+                edge: self.edge_origin,
+            },
             self.runtime.nonce()?,
             self.now(),
         )?;
@@ -130,7 +133,9 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             Consumed::ErasedBefore => return Err(ApiError::InvalidState),
         }
         Ok(match return_target(&state, &outcome)? {
-            ReturnTarget::Redirect(location) => Reply::see_other(location),
+            ReturnTarget::Redirect(location) => {
+                Reply::see_other(self.with_link_resume(location, &user))
+            }
             ReturnTarget::Popup { opener_origin } => Reply::html(popup_result_page(
                 &outcome,
                 source,

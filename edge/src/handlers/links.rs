@@ -97,10 +97,13 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
     /// `GET /connect/<token>`: the link's page with a session minted for
     /// it, bound to this origin alone; or the page for a link that does
     /// not open. Always HTML, never cached, never referred.
+    /// A redirect flow started on the page comes back to it with a
+    /// `healthlink_resume` grant (see [`Edge::with_link_resume`]).
     pub(crate) async fn open_link(
         &self,
         token: &str,
         accept_language: Option<&str>,
+        query: &[(String, String)],
     ) -> Result<Reply, ApiError> {
         let now_ms = self.runtime.now_ms();
         let refused = |refusal: LinkRefusal, locale: Option<&str>| {
@@ -119,9 +122,15 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             AuditAction::LinkOpen,
             AuditResult::Opened,
         );
+        let resume = query
+            .iter()
+            .find(|(name, _)| name == RESUME_PARAM)
+            .is_some_and(|(_, grant)| {
+                links::resumes(self.signer, grant, &claims, now_ms.div_euclid(1000))
+            });
         let record = match self
             .store
-            .open_hosted_link(&user, &claims.lid, audit)
+            .open_hosted_link(&user, &claims.lid, audit, resume)
             .await?
         {
             LinkOpening::Opened { record } => record,
@@ -149,6 +158,30 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             back.as_ref(),
         );
         Ok(page_reply(html, 200))
+    }
+}
+
+/// The return URL parameter that carries a resume grant.
+pub const RESUME_PARAM: &str = "healthlink_resume";
+
+impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
+    /// Where a redirect flow's return goes: unchanged, unless it is a link
+    /// page of this edge for `user`, which then gets a grant to open again
+    /// (a single-use link was used up when the page first opened).
+    pub(crate) fn with_link_resume(&self, location: String, user: &UserId) -> String {
+        let Some(mut url) = crate::return_url::link_page_url(&location, self.edge_origin) else {
+            return location;
+        };
+        let token = url.path().trim_start_matches("/connect/").to_owned();
+        let now_ms = self.runtime.now_ms();
+        match links::read_token(&self.sealer(), &token, now_ms) {
+            Ok(claims) if claims.sub == user.as_str() => {
+                let grant = links::resume_grant(self.signer, &claims, now_ms.div_euclid(1000));
+                url.query_pairs_mut().append_pair(RESUME_PARAM, &grant);
+                url.into()
+            }
+            _ => location,
+        }
     }
 }
 
@@ -183,7 +216,7 @@ mod tests {
     fn open(harness: &Harness, url: &str, language: Option<&str>) -> Reply {
         let token = url.rsplit('/').next().unwrap().to_owned();
         harness
-            .with_edge(async |edge| edge.open_link(&token, language).await)
+            .with_edge(async |edge| edge.open_link(&token, language, &[]).await)
             .unwrap()
     }
 
@@ -269,6 +302,50 @@ mod tests {
             LinkState::Consumed
         );
         assert_eq!(harness.trail("alice")[1].1, "consumed");
+    }
+
+    #[test]
+    fn a_redirect_flow_comes_back_to_a_used_single_use_link() {
+        let harness = Harness::sandbox();
+        let link = create(&harness, r#"{"user_id":"alice","single_use":true}"#).unwrap();
+        let other = create(&harness, r#"{"user_id":"alice","single_use":true}"#).unwrap();
+        assert_eq!(open(&harness, &link.url, None).status, 200);
+        assert_eq!(open(&harness, &other.url, None).status, 200);
+        let alice = harness.user("alice");
+        let back = |url: &str, user: &crate::user_id::UserId| {
+            harness.with_edge(async |edge| {
+                edge.with_link_resume(format!("{url}?healthlink_result=connected"), user)
+            })
+        };
+        let returned = back(&link.url, &alice);
+        let grant = returned
+            .split("healthlink_resume=")
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        let token = link.url.rsplit('/').next().unwrap().to_owned();
+        let reopen = |token: &str, grant: &str| {
+            let query = vec![("healthlink_resume".to_owned(), grant.to_owned())];
+            harness
+                .with_edge(async |edge| edge.open_link(token, None, &query).await)
+                .unwrap()
+        };
+        assert_eq!(reopen(&token, &grant).status, 200);
+        // The grant is this link's: another used link stays used.
+        let other_token = other.url.rsplit('/').next().unwrap().to_owned();
+        assert_eq!(reopen(&other_token, &grant).status, 410);
+        assert_eq!(reopen(&token, "hlv1.forged.grant").status, 410);
+        // Another user's flow gets no grant for this link.
+        let bob = harness.user("bob");
+        assert!(!back(&link.url, &bob).contains("healthlink_resume"));
+        // Nor does any page but a link page of this edge.
+        assert!(!back("https://app.example.com/settings", &alice).contains("healthlink_resume"));
+        harness.advance_seconds(crate::links::RESUME_SECONDS);
+        assert_eq!(
+            reopen(&token, &grant).status,
+            410,
+            "the grant is short-lived"
+        );
     }
 
     #[test]

@@ -160,7 +160,10 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 self.backend(request)?;
                 self.list_links(&user).await
             }
-            Route::ConnectPage(token) => self.open_link(&token, request.accept_language).await,
+            Route::ConnectPage(token) => {
+                self.open_link(&token, request.accept_language, request.query)
+                    .await
+            }
             Route::Connections => {
                 let session = self.session(request, Scope::Read)?;
                 self.widget_list(&session).await

@@ -549,6 +549,7 @@ impl UserStore for MemoryStore {
         user: &UserId,
         lid: &str,
         mut audit: LinkAudit,
+        resume: bool,
     ) -> Result<LinkOpening, StoreError> {
         let name = ObjectName::user(user);
         self.call(Op::OpenHostedLink, &name)?;
@@ -559,7 +560,7 @@ impl UserStore for MemoryStore {
                 refusal: LinkRefusal::Unknown,
             });
         };
-        match record.open(audit.at_ms) {
+        match record.open(audit.at_ms, resume) {
             Err(refusal) => Ok(LinkOpening::Refused { refusal }),
             Ok(result) => {
                 audit.result = result;
