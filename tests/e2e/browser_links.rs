@@ -10,6 +10,7 @@ use healthlink_tests::browser::{
     Browser, UI_TIMEOUT, click_action, consent, wait_for_status, wait_for_test_id,
 };
 use healthlink_tests::edge::{Answer, Edge, remember_link_token};
+use healthlink_tests::host::serve_page;
 use healthlink_tests::unique;
 use healthlink_tests::wait::eventually;
 use reqwest::Method;
@@ -156,5 +157,58 @@ async fn an_expired_link_says_what_to_do_in_the_browsers_language() {
     assert_eq!(heading, "Ce lien a déjà été utilisé");
     browser.screenshot("link-used-fr").await;
     browser.assert_accessible("used link page").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn back_to_the_app_lands_on_the_return_url_with_the_result() {
+    let landing = serve_page(
+        "/after-link.html",
+        "<!doctype html><html lang=\"en\"><head><title>Back in the app</title></head>\
+         <body><main><h1>Back in the app</h1></main></body></html>"
+            .to_owned(),
+    );
+    let user = unique("link-back");
+    let link = mint(serde_json::json!({ "user_id": user, "return_url": landing })).await;
+    let browser = Browser::start_narrow(360).await;
+    browser.client.goto(&link.url).await.expect("open the link");
+    let root = browser.widget(0).await;
+    click_action(&root, "fitbit").await;
+    consent(&browser, true).await;
+    browser.widget(0).await;
+    wait_for_status(&browser, "fitbit", "connected").await;
+    eventually("the result on the way back", UI_TIMEOUT, || async {
+        let href = back_href(&browser).await;
+        href.contains("healthlink_result=connected")
+            .then_some(())
+            .ok_or(href)
+    })
+    .await;
+    browser
+        .client
+        .find(Locator::Id("healthlink-back"))
+        .await
+        .expect("the way back")
+        .click()
+        .await
+        .expect("press Back to the app");
+    let arrived = eventually("the app's page", UI_TIMEOUT, || async {
+        let url = browser
+            .client
+            .current_url()
+            .await
+            .map_err(|e| e.to_string())?;
+        url.as_str()
+            .starts_with(&landing)
+            .then_some(url.to_string())
+            .ok_or_else(|| url.to_string())
+    })
+    .await;
+    assert_eq!(
+        arrived,
+        format!(
+            "{landing}?healthlink_source=fitbit&healthlink_action=connect&healthlink_result=connected"
+        )
+    );
     browser.close().await;
 }

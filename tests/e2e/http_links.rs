@@ -250,3 +250,32 @@ async fn minting_is_checked_and_needs_the_api_key() {
         "only the week-long one"
     );
 }
+
+#[tokio::test]
+async fn an_expired_link_says_so() {
+    let edge = Edge::Sandbox;
+    let user = unique("link-expired");
+    let link = minted(
+        edge,
+        serde_json::json!({ "user_id": user, "expires_in": 60 }),
+    )
+    .await;
+    assert_eq!(open(&link.url, None).await.status, 200);
+    // The shortest lifetime there is, waited out once.
+    tokio::time::sleep(std::time::Duration::from_secs(61)).await;
+    let page = open(&link.url, Some("de")).await;
+    assert_eq!(page.status, 410);
+    assert_page_headers(&page);
+    assert!(
+        page.body.contains("Dieser Link ist abgelaufen"),
+        "{}",
+        page.body
+    );
+    let states: Vec<LinkState> = links_of(edge, &user)
+        .await
+        .links
+        .iter()
+        .map(|l| l.state)
+        .collect();
+    assert_eq!(states, vec![LinkState::Expired]);
+}
