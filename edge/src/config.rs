@@ -42,6 +42,12 @@ pub const VAR_STALE_AFTER_HOURS: &str = "HEALTHLINK_STALE_AFTER_HOURS";
 /// Test-only: the same in seconds, accepted only with an events endpoint on
 /// loopback, so no deployment can flood its host with `connection.stale`.
 pub const VAR_STALE_AFTER_TEST_SECONDS: &str = "HEALTHLINK_STALE_AFTER_TEST_SECONDS";
+/// The consent text version connect rows record, and the purpose lines the
+/// widget shows before a source's connect flow.
+pub const VAR_CONSENT_VERSION: &str = "HEALTHLINK_CONSENT_VERSION";
+pub const VAR_CONSENT_PURPOSES: &str = "HEALTHLINK_CONSENT_PURPOSES";
+/// Pins users' Durable Objects to a jurisdiction (`eu`, `fedramp`, …).
+pub const VAR_JURISDICTION: &str = "HEALTHLINK_JURISDICTION";
 pub const SECRET_API_KEY: &str = "HEALTHLINK_API_KEY";
 pub const SECRET_SIGNING_KEY: &str = "HEALTHLINK_SIGNING_KEY";
 
@@ -155,6 +161,10 @@ pub struct Config {
     /// The demo page and its keyless session route (only ever with the
     /// sandbox; see [`Config::demo_enabled`]).
     pub demo: bool,
+    /// The consent text users are shown, as far as the edge knows it.
+    pub consent: crate::consent::ConsentText,
+    /// Where users' state is stored (`None`: anywhere).
+    pub jurisdiction: Option<crate::residency::Jurisdiction>,
     /// Bearer key of the host's backend for the server-to-server API.
     pub api_key: String,
     /// HMAC key for session tokens and return states.
@@ -174,6 +184,8 @@ impl std::fmt::Debug for Config {
             .field("phone_link", &self.phone_link)
             .field("stale_after_ms", &self.stale_after_ms)
             .field("demo", &self.demo)
+            .field("consent", &self.consent)
+            .field("jurisdiction", &self.jurisdiction)
             .finish_non_exhaustive()
     }
 }
@@ -231,6 +243,49 @@ struct Reader<L> {
 }
 
 impl<L: Fn(&str) -> Option<String>> Reader<L> {
+    /// `HEALTHLINK_CONSENT_VERSION` and `HEALTHLINK_CONSENT_PURPOSES`.
+    fn consent(&mut self) -> crate::consent::ConsentText {
+        let version = match (self.lookup)(VAR_CONSENT_VERSION)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+        {
+            None => None,
+            Some(value) => {
+                let parsed = crate::consent::parse_version(&value);
+                if parsed.is_none() {
+                    self.problem(format!(
+                        "{VAR_CONSENT_VERSION} must be 1 to {} characters of A-Z a-z 0-9 . _ : + - \
+                         (e.g. 2026-11 or v3.1).",
+                        crate::consent::MAX_VERSION_CHARS
+                    ));
+                }
+                parsed
+            }
+        };
+        let purposes = match (self.lookup)(VAR_CONSENT_PURPOSES)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+        {
+            None => Default::default(),
+            Some(value) => match crate::consent::parse_purposes(&value) {
+                Ok(purposes) => purposes,
+                Err(problems) => {
+                    for problem in problems {
+                        self.problem(format!("{VAR_CONSENT_PURPOSES} {problem}."));
+                    }
+                    Default::default()
+                }
+            },
+        };
+        if !purposes.is_empty() && version.is_none() {
+            self.problem(format!(
+                "{VAR_CONSENT_PURPOSES} is set but {VAR_CONSENT_VERSION} is not; set a version, \
+                 so the audit trail says which text each user was shown."
+            ));
+        }
+        crate::consent::ConsentText { version, purposes }
+    }
+
     fn problem(&mut self, problem: String) {
         self.problems.push(problem);
     }
@@ -608,6 +663,19 @@ impl Config {
             )) * 86_400_000,
             max_rows: reader.number(VAR_AUDIT_MAX_ROWS, 100..=1_000_000, defaults.max_rows),
         };
+        let consent = reader.consent();
+        let jurisdiction = match crate::residency::Jurisdiction::parse(
+            (reader.lookup)(VAR_JURISDICTION).as_deref(),
+        ) {
+            Ok(jurisdiction) => jurisdiction,
+            Err(crate::residency::UnknownJurisdiction) => {
+                reader.problem(format!(
+                    "{VAR_JURISDICTION} names no Durable Object jurisdiction; use \"eu\", \
+                     \"fedramp\" or \"fedramp-high\", or leave it unset to store anywhere."
+                ));
+                None
+            }
+        };
         let events = reader.events();
         let stale_after_ms = reader.stale_after_ms(events.as_ref());
         let api_key = reader.secret(SECRET_API_KEY, MIN_API_KEY_LEN);
@@ -625,6 +693,8 @@ impl Config {
                 audit_retention,
                 stale_after_ms,
                 demo,
+                consent,
+                jurisdiction,
                 api_key,
                 signing_key,
             }),

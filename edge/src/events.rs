@@ -385,6 +385,7 @@ mod tests {
             aggregator: "sandbox".into(),
             occurred_at_ms: None,
             authorized_at_ms: None,
+            consent_version: None,
         }
     }
 

@@ -109,6 +109,7 @@ pub fn plan_connect(
             Flow::Popup => request.nonce.clone(),
             Flow::Redirect => None,
         },
+        cv: config.consent.version(),
         exp: now + STATE_TTL_SECONDS,
     })
 }

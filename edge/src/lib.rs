@@ -7,8 +7,11 @@
 //! and they are thin: parse, call a decision, do the IO, answer.
 
 pub mod aggregator;
+pub mod audit_chain;
+pub mod audit_signing;
 pub mod config;
 pub mod connections;
+pub mod consent;
 pub mod cors;
 pub mod error;
 pub mod events;
@@ -23,6 +26,7 @@ pub mod openapi;
 pub mod pages;
 pub mod qr;
 pub mod request_body;
+pub mod residency;
 pub mod return_state;
 pub mod return_url;
 pub mod routes;

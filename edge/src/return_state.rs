@@ -35,6 +35,10 @@ pub struct ReturnState {
     /// the result so the widget knows the answer is to its question.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pn: Option<String>,
+    /// Connects: the consent text version in force when the flow started,
+    /// which is what the user was shown; their audit row records it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<String>,
     pub exp: i64,
 }
 
@@ -72,6 +76,7 @@ mod tests {
             o: None,
             act: AuditActor::User,
             pn: None,
+            cv: None,
             n: "nonce-1".into(),
             exp: 2_000,
         }

@@ -26,6 +26,10 @@ pub enum Route {
     /// The host's backend says when data last arrived from the source.
     UserSync(UserId, &'static SourceInfo),
     UserAudit(UserId),
+    /// The user's whole trail as one signed, hash-chained document.
+    UserAuditExport(UserId),
+    /// The public keys audit exports are signed with (no credentials).
+    AuditKeys,
     DeleteUser(UserId),
     /// The user's recent events and their deliveries.
     UserEvents(UserId),
@@ -116,6 +120,10 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         // Any token shape gets the link's friendly page, never a bare 404.
         ["connect", token] => (Route::ConnectPage((*token).to_owned()), &["GET"]),
         ["v1", "users", user, "audit"] => (Route::UserAudit(UserId::parse(user)?), &["GET"]),
+        ["v1", "users", user, "audit", "export"] => {
+            (Route::UserAuditExport(UserId::parse(user)?), &["GET"])
+        }
+        ["v1", "audit", "keys"] => (Route::AuditKeys, &["GET"]),
         ["sandbox", "connect"] => (Route::SandboxConsent, &["GET"]),
         ["demo", "session"] => (Route::DemoSession, &["POST"]),
         ["demo", ..] => (Route::DemoPage, &["GET"]),
@@ -213,6 +221,8 @@ mod tests {
             "/v1/return",
             "/v1/webhooks/rook",
             "/v1/users/u1/audit",
+            "/v1/users/u1/audit/export",
+            "/v1/audit/keys",
             "/sandbox/connect",
             "/demo/session",
             "/demo/",
@@ -306,6 +316,17 @@ mod tests {
             "GET",
             "/v1/users/u1/audit",
             Ok(Route::UserAudit(user("u1"))),
+        );
+        check(
+            "GET",
+            "/v1/users/u1/audit/export",
+            Ok(Route::UserAuditExport(user("u1"))),
+        );
+        check("GET", "/v1/audit/keys", Ok(Route::AuditKeys));
+        check(
+            "GET",
+            "/v1/users/a%2Fb/audit/export",
+            Err(ApiError::InvalidUserId),
         );
         check("DELETE", "/v1/users/u1", Ok(Route::DeleteUser(user("u1"))));
         check("GET", "/sandbox/connect", Ok(Route::SandboxConsent));

@@ -85,6 +85,16 @@ CREATE TABLE IF NOT EXISTS hosted_links (
     expires_at_ms INTEGER NOT NULL,
     record        TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit_hashes (
+    id              INTEGER PRIMARY KEY,
+    consent_version TEXT,
+    prev_hash       TEXT NOT NULL,
+    hash            TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_chain (
+    only  INTEGER PRIMARY KEY CHECK (only = 1),
+    state TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS source_data (
     source             TEXT PRIMARY KEY,
     last_data_at_ms    INTEGER NOT NULL,
@@ -198,6 +208,10 @@ pub struct Change {
     /// granted since may write ([`allowed_after_erasure`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorized_at_ms: Option<i64>,
+    /// On connect rows of a deployment with a consent text version: the
+    /// version the user was shown (`HEALTHLINK_CONSENT_VERSION`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_version: Option<String>,
 }
 
 /// Whether `change` may be recorded for a user erased at `erased_at_ms`.
@@ -414,6 +428,8 @@ pub enum UserStateCommand {
         before: Option<i64>,
         limit: u32,
     },
+    /// The whole trail, oldest first, with its chain.
+    AuditChain,
     /// Reserves a return state's nonce before any upstream call, so a
     /// replay is refused at once and costs the aggregator nothing.
     Reserve {
@@ -544,6 +560,10 @@ pub enum UserStateReply {
     Audit {
         rows: Vec<AuditRow>,
     },
+    AuditChain {
+        chain: healthlink_shared::audit_export::ChainSummary,
+        entries: Vec<healthlink_shared::audit_export::ChainedEntry>,
+    },
     Erased,
     /// After a data report: the source's row (`None`: not connected, and
     /// nothing was stored).
@@ -586,6 +606,7 @@ impl UserStateReply {
             Self::AttemptRefused { .. } => "attempt_refused",
             Self::ErasedBefore => "erased_before",
             Self::Audit { .. } => "audit",
+            Self::AuditChain { .. } => "audit_chain",
             Self::Erased => "erased",
             Self::DataReported { .. } => "data_reported",
             Self::Deliveries { .. } => "deliveries",
@@ -622,6 +643,8 @@ pub struct AuditRow {
     pub action: String,
     pub result: String,
     pub aggregator: String,
+    #[serde(default)]
+    pub consent_version: Option<String>,
 }
 
 impl From<AuditRow> for AuditEntry {
@@ -635,6 +658,7 @@ impl From<AuditRow> for AuditEntry {
             action: row.action,
             result: row.result,
             aggregator: row.aggregator,
+            consent_version: row.consent_version,
         }
     }
 }
@@ -669,6 +693,7 @@ mod tests {
             aggregator: "rook".into(),
             occurred_at_ms: None,
             authorized_at_ms: None,
+            consent_version: None,
         }
     }
 

@@ -11,6 +11,9 @@ use worker::{
     SqlStorageValue, State, WebSocket, WebSocketIncomingMessage, durable_object,
 };
 
+use healthlink_shared::audit_export::ChainedEntry;
+
+use crate::audit_chain::{ChainState, NewAuditRow};
 use crate::connections::ListView;
 use crate::error::ApiError;
 use crate::events::{EventsHealth, OutboxEvent, OutboxRow, event_for};
@@ -24,7 +27,7 @@ use crate::user_state::{
     allowed_after_erasure, attempt_allowed, changes_to_apply, parse_pending, pending_spelling,
     settle_unconfirmed,
 };
-use crate::user_store::{Consumed, Reservation, StoreError, UserStore, WrittenList};
+use crate::user_store::{AuditChain, Consumed, Reservation, StoreError, UserStore, WrittenList};
 
 /// Binding name of the namespace; matches wrangler.toml.
 pub(crate) const USER_STATE_BINDING: &str = "USER_STATE";
@@ -189,6 +192,7 @@ impl DurableObject for UserState {
             UserStateCommand::Audit { before, limit } => UserStateReply::Audit {
                 rows: self.audit(before, limit)?,
             },
+            UserStateCommand::AuditChain => self.audit_chain()?,
             UserStateCommand::Reserve {
                 nonce,
                 expires_at_ms,
@@ -361,6 +365,59 @@ struct CountRow {
 }
 
 #[derive(serde::Deserialize)]
+struct OptionalIdRow {
+    id: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
+struct ChainRow {
+    state: String,
+}
+
+#[derive(serde::Deserialize)]
+struct PrunedRow {
+    n: i64,
+    at_ms: i64,
+    hash: String,
+}
+
+/// An audit row with its hashes, as SQL returns it.
+#[derive(serde::Deserialize)]
+struct ChainedRow {
+    id: i64,
+    at_ms: i64,
+    actor: String,
+    user_id: String,
+    source: String,
+    action: String,
+    result: String,
+    aggregator: String,
+    consent_version: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<ChainedRow> for ChainedEntry {
+    fn from(row: ChainedRow) -> Self {
+        let mut entry = NewAuditRow::from(&AuditRow {
+            id: row.id,
+            at_ms: row.at_ms,
+            actor: row.actor,
+            user_id: row.user_id,
+            source: row.source,
+            action: row.action,
+            result: row.result,
+            aggregator: row.aggregator,
+            consent_version: row.consent_version,
+        })
+        .entry(row.id);
+        entry.prev_hash = row.prev_hash;
+        entry.hash = row.hash;
+        entry
+    }
+}
+
+#[derive(serde::Deserialize)]
 struct AttemptRow {
     at_ms: i64,
 }
@@ -413,20 +470,113 @@ impl UserState {
 
     /// The audit row of something done to a hosted link.
     fn audit_link(&self, record: &LinkRecord, audit: &LinkAudit) -> worker::Result<()> {
+        self.append_audit(&NewAuditRow::of_link(record, audit))
+            .map(|_| ())
+    }
+
+    /// The chain's state; rows written before the chain existed are
+    /// chained here, once, oldest first ([`crate::audit_chain`]).
+    fn chain(&self) -> worker::Result<ChainState> {
+        let rows: Vec<ChainRow> = self
+            .sql
+            .exec("SELECT state FROM audit_chain WHERE only = 1", None)?
+            .to_array()?;
+        if let Some(row) = rows.first() {
+            return serde_json::from_str(&row.state)
+                .map_err(|error| worker::Error::RustError(error.to_string()));
+        }
+        let mut chain = ChainState::default();
+        let unchained: Vec<AuditRow> = self
+            .sql
+            .exec(
+                "SELECT a.id, a.at_ms, a.actor, a.user_id, a.source, a.action, a.result,
+                   a.aggregator, NULL AS consent_version
+                 FROM audit a LEFT JOIN audit_hashes h ON h.id = a.id
+                 WHERE h.id IS NULL ORDER BY a.id",
+                None,
+            )?
+            .to_array()?;
+        if !unchained.is_empty() {
+            for row in &unchained {
+                let entry = chain.append(row.id, &NewAuditRow::from(row));
+                self.write_hashes(&entry)?;
+            }
+            self.write_chain(&chain)?;
+        }
+        Ok(chain)
+    }
+
+    fn write_chain(&self, chain: &ChainState) -> worker::Result<()> {
+        let state = serde_json::to_string(chain)
+            .map_err(|error| worker::Error::RustError(error.to_string()))?;
+        self.sql.exec(
+            "INSERT INTO audit_chain (only, state) VALUES (1, ?)
+             ON CONFLICT (only) DO UPDATE SET state = excluded.state",
+            vec![state.as_str().into()],
+        )?;
+        Ok(())
+    }
+
+    fn write_hashes(&self, entry: &ChainedEntry) -> worker::Result<()> {
+        self.sql.exec(
+            "INSERT INTO audit_hashes (id, consent_version, prev_hash, hash) VALUES (?, ?, ?, ?)",
+            vec![
+                SqlStorageValue::try_from_i64(entry.id)?,
+                entry
+                    .consent_version
+                    .as_deref()
+                    .map_or(SqlStorageValue::Null, SqlStorageValue::from),
+                entry.prev_hash.as_str().into(),
+                entry.hash.as_str().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Appends one audit row, chained after the head; its id.
+    fn append_audit(&self, row: &NewAuditRow) -> worker::Result<i64> {
+        let mut chain = self.chain()?;
         self.sql.exec(
             "INSERT INTO audit (at_ms, actor, user_id, source, action, result, aggregator)
              VALUES (?, ?, ?, ?, ?, ?, ?)",
             vec![
-                SqlStorageValue::try_from_i64(audit.at_ms)?,
-                audit.actor.as_str().into(),
-                audit.user_id.as_str().into(),
-                record.audit_source().as_str().into(),
-                audit.action.as_str().into(),
-                audit.result.as_str().into(),
-                audit.aggregator.as_str().into(),
+                SqlStorageValue::try_from_i64(row.at_ms)?,
+                row.actor.as_str().into(),
+                row.user_id.as_str().into(),
+                row.source.as_str().into(),
+                row.action.as_str().into(),
+                row.result.as_str().into(),
+                row.aggregator.as_str().into(),
             ],
         )?;
-        Ok(())
+        let inserted: Vec<CountRow> = self
+            .sql
+            .exec("SELECT last_insert_rowid() AS n", None)?
+            .to_array()?;
+        let id = inserted.first().map_or(0, |row| row.n);
+        let entry = chain.append(id, row);
+        self.write_hashes(&entry)?;
+        self.write_chain(&chain)?;
+        Ok(id)
+    }
+
+    /// The whole trail, oldest first, with its chain.
+    fn audit_chain(&self) -> worker::Result<UserStateReply> {
+        let chain = self.chain()?;
+        let rows: Vec<ChainedRow> = self
+            .sql
+            .exec(
+                "SELECT a.id, a.at_ms, a.actor, a.user_id, a.source, a.action, a.result,
+                   a.aggregator, h.consent_version, h.prev_hash, h.hash
+                 FROM audit a JOIN audit_hashes h ON h.id = a.id ORDER BY a.id",
+                None,
+            )?
+            .to_array()?;
+        let entries = rows.into_iter().map(ChainedEntry::from).collect();
+        Ok(UserStateReply::AuditChain {
+            chain: chain.summary(),
+            entries,
+        })
     }
 
     pub(crate) fn link(&self, name: &str) -> worker::Result<Option<String>> {
@@ -516,28 +666,9 @@ impl UserState {
                 )?,
             };
         }
-        self.sql.exec(
-            "INSERT INTO audit (at_ms, actor, user_id, source, action, result, aggregator)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-            vec![
-                SqlStorageValue::try_from_i64(change.at_ms)?,
-                change.actor.as_str().into(),
-                change.user_id.as_str().into(),
-                change.source.as_str().into(),
-                change.action.as_str().into(),
-                change.result.as_str().into(),
-                change.aggregator.as_str().into(),
-            ],
-        )?;
-        if events {
-            let audit: Vec<CountRow> = self
-                .sql
-                .exec("SELECT last_insert_rowid() AS n", None)?
-                .to_array()?;
-            let audit_id = audit.first().map_or(0, |row| row.n);
-            if let Some(event) = event_for(previous.as_ref(), change, audit_id) {
-                self.enqueue(&event, change.at_ms)?;
-            }
+        let audit_id = self.append_audit(&NewAuditRow::from(change))?;
+        if events && let Some(event) = event_for(previous.as_ref(), change, audit_id) {
+            self.enqueue(&event, change.at_ms)?;
         }
         Ok(())
     }
@@ -632,20 +763,57 @@ impl UserState {
         Ok(UserStateReply::Recorded)
     }
 
-    /// The retention rule of [`AuditRetention::keeps`], in SQL: rows too old,
-    /// then all but the newest `max_rows`.
+    /// Retention ([`crate::audit_chain::prune_through`]): the oldest rows go,
+    /// a prefix only, and the chain records what went.
     fn prune_audit(&self, retention: AuditRetention) -> worker::Result<()> {
         let now = worker::Date::now().as_millis() as i64;
+        let newest_too_old: Vec<OptionalIdRow> = self
+            .sql
+            .exec(
+                "SELECT MAX(id) AS id FROM audit WHERE at_ms < ?",
+                vec![SqlStorageValue::try_from_i64(now - retention.max_age_ms)?],
+            )?
+            .to_array()?;
+        let newest_over_limit: Vec<OptionalIdRow> = self
+            .sql
+            .exec(
+                "SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?",
+                vec![i64::from(retention.max_rows).into()],
+            )?
+            .to_array()?;
+        let Some(through) = crate::audit_chain::prune_through(
+            newest_too_old.first().and_then(|row| row.id),
+            newest_over_limit.first().and_then(|row| row.id),
+        ) else {
+            return Ok(());
+        };
+        let mut chain = self.chain()?;
+        let last: Vec<PrunedRow> = self
+            .sql
+            .exec(
+                "SELECT (SELECT COUNT(*) FROM audit WHERE id <= ?1) AS n, a.at_ms, h.hash
+                 FROM audit a JOIN audit_hashes h ON h.id = a.id WHERE a.id = ?1",
+                vec![SqlStorageValue::try_from_i64(through)?],
+            )?
+            .to_array()?;
+        let Some(last) = last.first() else {
+            return Ok(());
+        };
+        chain.record_pruning(
+            u64::try_from(last.n).unwrap_or(0),
+            through,
+            last.at_ms,
+            &last.hash,
+        );
         self.sql.exec(
-            "DELETE FROM audit WHERE at_ms < ?",
-            vec![SqlStorageValue::try_from_i64(now - retention.max_age_ms)?],
+            "DELETE FROM audit WHERE id <= ?",
+            vec![SqlStorageValue::try_from_i64(through)?],
         )?;
         self.sql.exec(
-            "DELETE FROM audit WHERE id IN
-               (SELECT id FROM audit ORDER BY id DESC LIMIT -1 OFFSET ?)",
-            vec![i64::from(retention.max_rows).into()],
+            "DELETE FROM audit_hashes WHERE id <= ?",
+            vec![SqlStorageValue::try_from_i64(through)?],
         )?;
-        Ok(())
+        self.write_chain(&chain)
     }
 
     pub(crate) fn used_or_reserved(&self, nonce: &str) -> worker::Result<bool> {
@@ -703,8 +871,10 @@ impl UserState {
     fn audit(&self, before: Option<i64>, limit: u32) -> worker::Result<Vec<AuditRow>> {
         self.sql
             .exec(
-                "SELECT id, at_ms, actor, user_id, source, action, result, aggregator
-                 FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?",
+                "SELECT a.id, a.at_ms, a.actor, a.user_id, a.source, a.action, a.result,
+                   a.aggregator, h.consent_version
+                 FROM audit a LEFT JOIN audit_hashes h ON h.id = a.id
+                 WHERE a.id < ? ORDER BY a.id DESC LIMIT ?",
                 vec![
                     SqlStorageValue::try_from_i64(before.unwrap_or(i64::from(i32::MAX)))?,
                     i64::from(limit).into(),
@@ -915,6 +1085,13 @@ impl UserStore for DurableObjectStore {
             .await?
         {
             UserStateReply::Audit { rows } => Ok(rows),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn audit_chain(&self, user: &UserId) -> Result<AuditChain, StoreError> {
+        match self.user(user, &UserStateCommand::AuditChain).await? {
+            UserStateReply::AuditChain { chain, entries } => Ok(AuditChain { chain, entries }),
             other => Err(unexpected(&other)),
         }
     }

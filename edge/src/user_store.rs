@@ -61,6 +61,14 @@ pub enum WrittenList {
     Stream(worker::web_sys::ReadableStream),
 }
 
+/// A user's whole audit trail with its chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditChain {
+    pub chain: healthlink_shared::audit_export::ChainSummary,
+    /// Oldest first.
+    pub entries: Vec<healthlink_shared::audit_export::ChainedEntry>,
+}
+
 /// How a nonce reservation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {
@@ -129,6 +137,9 @@ pub trait UserStore {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditRow>, StoreError>;
+
+    /// The whole trail, oldest first, and its chain (for the export).
+    async fn audit_chain(&self, user: &UserId) -> Result<AuditChain, StoreError>;
 
     /// Reserves a return state's nonce (see `UserStateCommand::Reserve`).
     async fn reserve_state(

@@ -202,6 +202,10 @@ pub struct AuditEntry {
     /// An [`AuditResult`].
     pub result: String,
     pub aggregator: String,
+    /// On connect rows, when the deployment sets one: the consent text
+    /// version the user was shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_version: Option<String>,
 }
 
 /// Body of `GET /v1/users/{user_id}/audit`: newest first.

@@ -5,6 +5,7 @@
 //! types never appear here; the edge maps them onto these.
 
 pub mod audit;
+pub mod audit_export;
 pub mod catalog;
 pub mod connections;
 pub mod events;

@@ -2,13 +2,16 @@
 //! page by page, and erasing a user. (Its list and disconnect are the
 //! widget's handlers with the backend as actor.)
 
+use healthlink_shared::audit_export::{AuditExport, EXPORT_FORMAT, ExportSignature};
 use healthlink_shared::{AuditPage, ConnectionStatus, find_source};
 
 use super::edge::{Edge, Runtime};
 use super::reply::Reply;
 use crate::aggregator::{Aggregator, AggregatorError, DisconnectOutcome};
+use crate::audit_signing::AuditSigner;
 use crate::connections::connected_sources;
 use crate::error::ApiError;
+use crate::time::rfc3339_from_unix_ms;
 use crate::user_id::UserId;
 use crate::user_state::{ObjectName, audit_cursor};
 use crate::user_store::{THRYVE_END_USER_LINK, UserStore};
@@ -81,6 +84,44 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         )
     }
 
+    /// The user's whole trail as one signed document: every kept row with
+    /// its hashes, the chain's head and pruning record, signed with the
+    /// deployment's Ed25519 key. The body is the canonical bytes the
+    /// signature covers, served as they are.
+    pub(super) async fn audit_export(&self, user: &UserId) -> Result<Reply, ApiError> {
+        let trail = self.store.audit_chain(user).await?;
+        let export = AuditExport {
+            format: EXPORT_FORMAT.to_owned(),
+            user_id: user.to_string(),
+            aggregator: self.aggregator.name().to_owned(),
+            exported_at: rfc3339_from_unix_ms(self.runtime.now_ms()),
+            chain: trail.chain,
+            entries: trail.entries,
+            signature: ExportSignature {
+                alg: String::new(),
+                kid: String::new(),
+                value: String::new(),
+            },
+        };
+        let body = AuditSigner::derive(&self.config.signing_key).sign(export);
+        Ok(Reply::text(200, super::reply::JSON, body)
+            .header("cache-control", "no-store".to_owned())
+            .header(
+                "content-disposition",
+                "attachment; filename=\"healthlink-audit-export.json\"".to_owned(),
+            ))
+    }
+
+    /// `GET /v1/audit/keys`: the public key set exports are signed with.
+    /// Public by design: verifying needs no credentials.
+    pub(super) fn audit_keys(&self) -> Result<Reply, ApiError> {
+        Ok(Reply::json(
+            200,
+            &AuditSigner::derive(&self.config.signing_key).key_set(),
+        )?
+        .header("cache-control", "public, max-age=300".to_owned()))
+    }
+
     /// Revokes what the user has connected, then erases everything stored
     /// for them. Revoke first: if the aggregator fails, nothing is erased
     /// and the operator can retry; erasing first would orphan live grants.
@@ -137,6 +178,8 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
 #[cfg(test)]
 mod tests {
     use healthlink_shared::{AuditPage, ConnectionStatus};
+
+    use healthlink_shared::audit_export::{AuditKeys, Verdict, keys_of, verify_export};
 
     use super::super::testing::{Harness, json, query};
     use super::*;
@@ -205,6 +248,154 @@ mod tests {
         assert_eq!(second.entries.len(), 1);
         assert_eq!(second.next_before, None, "the last page says so");
         assert!(second.entries[0].id < before);
+    }
+
+    fn export_of(harness: &Harness, user: &str) -> (String, Verdict) {
+        let reply = harness
+            .backend_get(&format!("/v1/users/{user}/audit/export"))
+            .unwrap();
+        assert_eq!(reply.header_value("cache-control"), Some("no-store"));
+        let body = reply.body.unwrap().text;
+        // The key set is public: no API key.
+        let keys: AuditKeys = json(&harness.get_query("/v1/audit/keys", &[]).unwrap());
+        let verdict = verify_export(body.as_bytes(), &keys_of(&keys)).unwrap();
+        (body, verdict)
+    }
+
+    #[test]
+    fn an_export_verifies_and_connects_record_the_consent_text_their_flow_showed() {
+        let mut harness = Harness::sandbox();
+        harness.config.consent.version = Some("2026-11".into());
+        let state = harness.start_popup_connect("alice", "oura");
+        // The operator publishes a new text while Alice is at the consent
+        // page: her row records the text she was shown.
+        harness.config.consent.version = Some("2026-12".into());
+        harness
+            .get_query("/v1/return", &[("state", &state), ("connected", "true")])
+            .unwrap();
+        harness
+            .backend_post("/v1/users/alice/connections/oura/disconnect", "")
+            .unwrap();
+        let state = harness.start_popup_connect("alice", "garmin");
+        harness
+            .get_query("/v1/return", &[("state", &state), ("connected", "true")])
+            .unwrap();
+        harness
+            .store
+            .seed(&harness.user("bob"), "oura", ConnectionStatus::Connected);
+        let (body, verdict) = export_of(&harness, "alice");
+        assert!(verdict.holds(), "{verdict:?}");
+        let export: AuditExport = serde_json::from_str(&body).unwrap();
+        assert_eq!(export.user_id, "alice");
+        assert_eq!(export.aggregator, "sandbox");
+        let rows: Vec<(&str, &str, Option<&str>)> = export
+            .entries
+            .iter()
+            .map(|entry| {
+                (
+                    entry.source.as_str(),
+                    entry.action.as_str(),
+                    entry.consent_version.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("oura", "connect", Some("2026-11")),
+                ("oura", "disconnect", None),
+                ("garmin", "connect", Some("2026-12")),
+            ]
+        );
+        assert_eq!(export.chain.head_id, export.entries[2].id);
+        assert!(export.chain.pruned.is_none());
+        // The paginated trail shows the version too.
+        let page: AuditPage = json(&harness.backend_get("/v1/users/alice/audit").unwrap());
+        assert_eq!(page.entries[2].consent_version.as_deref(), Some("2026-11"));
+        // Bob's trail is his own (empty: a seed writes no row) and verifies.
+        let (body, verdict) = export_of(&harness, "bob");
+        assert!(verdict.holds());
+        assert!(
+            serde_json::from_str::<AuditExport>(&body)
+                .unwrap()
+                .entries
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_export_after_pruning_verifies_from_its_pruning_record() {
+        let harness = Harness::sandbox();
+        harness
+            .store
+            .retention
+            .set(crate::user_state::AuditRetention {
+                max_age_ms: 400 * 86_400_000,
+                max_rows: 3,
+            });
+        for _ in 0..5 {
+            harness.seed("alice", "oura", ConnectionStatus::Connected);
+            harness
+                .backend_post("/v1/users/alice/connections/oura/disconnect", "")
+                .unwrap();
+        }
+        let (body, verdict) = export_of(&harness, "alice");
+        assert!(verdict.holds(), "{verdict:?}");
+        let export: AuditExport = serde_json::from_str(&body).unwrap();
+        assert_eq!(export.entries.len(), 3);
+        let pruned = export.chain.pruned.unwrap();
+        assert_eq!(pruned.rows, 2);
+        assert_eq!(pruned.through_id, export.entries[0].id - 1);
+        assert_eq!(export.entries[0].prev_hash, pruned.last_hash);
+    }
+
+    #[test]
+    fn a_webhooks_connect_records_the_text_in_force_and_link_rows_join_the_chain() {
+        let mut harness = Harness::thryve_linked("alice", "eu-1");
+        harness.config.consent.version = Some("v3".into());
+        let auth = format!("Bearer {}", super::super::testing::WEBHOOK_SECRET);
+        harness
+            .post(
+                "/v1/webhooks/thryve",
+                None,
+                Some(&auth),
+                r#"{"type":"notification.source.connect","endUserId":"eu-1","dataSourceId":18}"#,
+            )
+            .unwrap();
+        harness
+            .backend_post("/v1/links", r#"{"user_id":"alice"}"#)
+            .unwrap();
+        let (body, verdict) = export_of(&harness, "alice");
+        assert!(verdict.holds(), "{verdict:?}");
+        let export: AuditExport = serde_json::from_str(&body).unwrap();
+        let rows: Vec<(&str, Option<&str>)> = export
+            .entries
+            .iter()
+            .map(|entry| (entry.action.as_str(), entry.consent_version.as_deref()))
+            .collect();
+        assert_eq!(rows, [("connect", Some("v3")), ("link_create", None)]);
+        assert_eq!(export.entries[1].prev_hash, export.entries[0].hash);
+    }
+
+    #[test]
+    fn an_export_needs_the_api_key_and_erasure_empties_it() {
+        let harness = Harness::sandbox();
+        assert_eq!(
+            harness
+                .get_query("/v1/users/alice/audit/export", &[])
+                .unwrap_err(),
+            ApiError::Unauthorized
+        );
+        harness.seed("alice", "oura", ConnectionStatus::Connected);
+        harness
+            .backend_post("/v1/users/alice/connections/oura/disconnect", "")
+            .unwrap();
+        harness.backend_delete("/v1/users/alice").unwrap();
+        let (body, verdict) = export_of(&harness, "alice");
+        assert!(verdict.holds());
+        let export: AuditExport = serde_json::from_str(&body).unwrap();
+        assert!(export.entries.is_empty());
+        assert_eq!(export.chain.head_id, 0, "the chain's hashes went too");
     }
 
     #[test]

@@ -114,6 +114,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         };
         let change = crate::user_state::Change {
             authorized_at_ms: Some((state.exp - STATE_TTL_SECONDS) * 1000),
+            consent_version: state.cv.clone(),
             ..change
         };
         let consumed = self
@@ -175,40 +176,14 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
 
 #[cfg(test)]
 mod tests {
-    use healthlink_shared::{ConnectResponse, ConnectionStatus};
+    use healthlink_shared::ConnectionStatus;
 
     use super::super::testing::{APP_ORIGIN, EDGE_ORIGIN, Harness, json, row};
     use crate::error::ApiError;
     use crate::user_store::memory::Op;
 
-    /// Starts a popup connect of `source` for `user` and returns the state
-    /// token the browser would carry back.
     fn started(harness: &Harness, user: &str, source: &str) -> String {
-        let reply = harness
-            .widget_post(
-                user,
-                &format!("/v1/connections/{source}/connect"),
-                r#"{"flow":"popup"}"#,
-            )
-            .unwrap();
-        let url = json::<ConnectResponse>(&reply).url;
-        let consent = url::Url::parse(&url).unwrap();
-        assert!(
-            url.starts_with(&format!("{EDGE_ORIGIN}/sandbox/connect?")),
-            "{url}"
-        );
-        let redirect = crate::aggregator::query_value(
-            &consent.query_pairs().into_owned().collect::<Vec<_>>(),
-            "redirect_uri",
-        )
-        .unwrap()
-        .to_owned();
-        let back = url::Url::parse(&redirect).unwrap();
-        back.query_pairs()
-            .find(|(name, _)| name == "state")
-            .unwrap()
-            .1
-            .into_owned()
+        harness.start_popup_connect(user, source)
     }
 
     #[test]
@@ -392,6 +367,7 @@ mod tests {
             act: AuditActor::User,
             n: nonce.into(),
             pn: None,
+            cv: None,
             exp: crate::handlers::Runtime::now_ms(&harness.runtime) / 1000 + 600,
         };
         state.sign(&harness.signer)

@@ -55,6 +55,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             | Route::Redeliver(..)
             | Route::ResumeEvents
             | Route::UserAudit(_)
+            | Route::UserAuditExport(_)
             | Route::CreateLink
             | Route::RevokeLink(_)
             | Route::UserLinks(_)
@@ -82,6 +83,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             }
             Route::DemoSession => self.demo_session_allowed(request.origin)?,
             Route::Live
+            | Route::AuditKeys
             | Route::Healthz
             | Route::OpenApi
             | Route::Preflight
@@ -144,6 +146,11 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 self.backend(request)?;
                 self.audit(&user, request.query).await
             }
+            Route::UserAuditExport(user) => {
+                self.backend(request)?;
+                self.audit_export(&user).await
+            }
+            Route::AuditKeys => self.audit_keys(),
             Route::DeleteUser(user) => {
                 self.backend(request)?;
                 self.erase_user(&user).await

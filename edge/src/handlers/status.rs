@@ -233,6 +233,11 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             aggregator: self.aggregator.name().to_owned(),
             occurred_at_ms: None,
             authorized_at_ms: None,
+            // Every connect row names the consent text in force; the
+            // browser's return replaces it with the one its flow showed.
+            consent_version: (action == AuditAction::Connect)
+                .then(|| self.config.consent.version())
+                .flatten(),
         }
     }
 }

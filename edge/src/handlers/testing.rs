@@ -287,6 +287,37 @@ impl Harness {
         )
     }
 
+    /// Starts a popup connect of `source` for `user` on the sandbox and
+    /// returns the state token the browser would carry back.
+    pub fn start_popup_connect(&self, user: &str, source: &str) -> String {
+        let reply = self
+            .widget_post(
+                user,
+                &format!("/v1/connections/{source}/connect"),
+                r#"{"flow":"popup"}"#,
+            )
+            .unwrap();
+        let url = json::<healthlink_shared::ConnectResponse>(&reply).url;
+        assert!(
+            url.starts_with(&format!("{EDGE_ORIGIN}/sandbox/connect?")),
+            "{url}"
+        );
+        let consent = url::Url::parse(&url).unwrap();
+        let redirect = consent
+            .query_pairs()
+            .find(|(name, _)| name == "redirect_uri")
+            .unwrap()
+            .1
+            .into_owned();
+        url::Url::parse(&redirect)
+            .unwrap()
+            .query_pairs()
+            .find(|(name, _)| name == "state")
+            .unwrap()
+            .1
+            .into_owned()
+    }
+
     pub fn advance_seconds(&self, seconds: i64) {
         self.runtime
             .now_ms

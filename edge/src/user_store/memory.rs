@@ -6,7 +6,10 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use super::{Consumed, Reservation, StoreError, UserStore};
+use healthlink_shared::audit_export::ChainedEntry;
+
+use super::{AuditChain, Consumed, Reservation, StoreError, UserStore};
+use crate::audit_chain::{ChainState, NewAuditRow, prune_through_rows};
 use crate::events::{EventsHealth, OutboxEvent, OutboxRow, event_for};
 use crate::freshness::{ReportOutcome, apply_report};
 use crate::links::{KEPT_AFTER_EXPIRY_MS, LinkAudit, LinkOpening, LinkRecord, LinkRefusal};
@@ -48,7 +51,9 @@ struct Object {
     used_states: BTreeMap<String, i64>,
     reserved_states: BTreeMap<String, i64>,
     attempts: Vec<i64>,
-    audit: Vec<AuditRow>,
+    /// Each row with its place in the chain, oldest first.
+    audit: Vec<(AuditRow, ChainedEntry)>,
+    chain: ChainState,
     links: BTreeMap<String, String>,
     hosted_links: BTreeMap<String, LinkRecord>,
     /// Events in the order written (nothing is sent natively).
@@ -96,7 +101,7 @@ impl MemoryStore {
         self.object(&ObjectName::user(user))
             .audit
             .iter()
-            .map(|row| (row.action.clone(), row.result.clone(), row.actor.clone()))
+            .map(|(row, _)| (row.action.clone(), row.result.clone(), row.actor.clone()))
             .collect()
     }
 
@@ -215,28 +220,53 @@ impl MemoryStore {
         self.bodies.borrow().clone()
     }
 
-    /// Appends an audit row about `record` and prunes the trail, as the
-    /// Durable Object does.
-    fn audit_link(&self, object: &mut Object, record: &LinkRecord, audit: &LinkAudit) {
+    /// Appends an audit row, chained, and prunes the trail as the Durable
+    /// Object does (a prefix, recorded in the chain); the row's id.
+    fn append_audit(&self, object: &mut Object, row: &NewAuditRow) -> i64 {
         let mut next = self.next_audit_id.borrow_mut();
         *next += 1;
-        object.audit.push(AuditRow {
-            id: *next,
-            at_ms: audit.at_ms,
-            actor: audit.actor.as_str().to_owned(),
-            user_id: audit.user_id.clone(),
-            source: record.audit_source(),
-            action: audit.action.as_str().to_owned(),
-            result: audit.result.as_str().to_owned(),
-            aggregator: audit.aggregator.clone(),
-        });
-        let retention = self.retention.get();
-        let rows = object.audit.len();
-        let mut position = 0;
-        object.audit.retain(|row| {
-            position += 1;
-            retention.keeps(row.at_ms, rows - position, audit.at_ms)
-        });
+        let id = *next;
+        drop(next);
+        let entry = object.chain.append(id, row);
+        object.audit.push((
+            AuditRow {
+                id,
+                at_ms: row.at_ms,
+                actor: row.actor.clone(),
+                user_id: row.user_id.clone(),
+                source: row.source.clone(),
+                action: row.action.clone(),
+                result: row.result.clone(),
+                aggregator: row.aggregator.clone(),
+                consent_version: row.consent_version.clone(),
+            },
+            entry,
+        ));
+        let kept: Vec<(i64, i64)> = object
+            .audit
+            .iter()
+            .map(|(row, _)| (row.id, row.at_ms))
+            .collect();
+        if let Some(through) = prune_through_rows(&kept, self.retention.get(), row.at_ms) {
+            let pruned: Vec<(AuditRow, ChainedEntry)> = object
+                .audit
+                .iter()
+                .filter(|(row, _)| row.id <= through)
+                .cloned()
+                .collect();
+            if let Some((last, entry)) = pruned.last() {
+                object
+                    .chain
+                    .record_pruning(pruned.len() as u64, last.id, last.at_ms, &entry.hash);
+            }
+            object.audit.retain(|(row, _)| row.id > through);
+        }
+        id
+    }
+
+    /// Appends an audit row about `record`.
+    fn audit_link(&self, object: &mut Object, record: &LinkRecord, audit: &LinkAudit) {
+        self.append_audit(object, &NewAuditRow::of_link(record, audit));
     }
 
     fn apply(&self, object: &mut Object, change: &Change) {
@@ -261,27 +291,7 @@ impl MemoryStore {
                 data: previous.as_ref().and_then(|row| row.data.clone()),
             });
         }
-        let mut next = self.next_audit_id.borrow_mut();
-        *next += 1;
-        object.audit.push(AuditRow {
-            id: *next,
-            at_ms: change.at_ms,
-            actor: change.actor.as_str().to_owned(),
-            user_id: change.user_id.clone(),
-            source: change.source.clone(),
-            action: change.action.as_str().to_owned(),
-            result: change.result.as_str().to_owned(),
-            aggregator: change.aggregator.clone(),
-        });
-        let audit_id = *next;
-        drop(next);
-        let retention = self.retention.get();
-        let rows = object.audit.len();
-        let mut position = 0;
-        object.audit.retain(|row| {
-            position += 1;
-            retention.keeps(row.at_ms, rows - position, change.at_ms)
-        });
+        let audit_id = self.append_audit(object, &NewAuditRow::from(change));
         if self.events.get()
             && let Some(event) = event_for(previous.as_ref(), change, audit_id)
         {
@@ -363,10 +373,21 @@ impl UserStore for MemoryStore {
             .object(&name)
             .audit
             .into_iter()
+            .map(|(row, _)| row)
             .rev()
             .filter(|row| before.is_none_or(|before| row.id < before))
             .take(limit as usize)
             .collect())
+    }
+
+    async fn audit_chain(&self, user: &UserId) -> Result<AuditChain, StoreError> {
+        let name = ObjectName::user(user);
+        self.call(Op::Audit, &name)?;
+        let object = self.object(&name);
+        Ok(AuditChain {
+            chain: object.chain.summary(),
+            entries: object.audit.into_iter().map(|(_, entry)| entry).collect(),
+        })
     }
 
     async fn reserve_state(
