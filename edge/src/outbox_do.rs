@@ -394,9 +394,7 @@ impl UserState {
     }
 
     async fn ask_monitor(&self, command: &UserStateCommand) -> worker::Result<UserStateReply> {
-        let stub = self
-            .env
-            .durable_object(crate::user_state_do::USER_STATE_BINDING)?
+        let stub = crate::user_state_do::user_state_namespace(&self.env)?
             .get_by_name(ObjectName::events_monitor().as_str())?;
         let mut init = worker::RequestInit::new();
         init.with_method(worker::Method::Post)

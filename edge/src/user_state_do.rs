@@ -36,6 +36,50 @@ pub(crate) const USER_STATE_BINDING: &str = "USER_STATE";
 /// erasure (internal to the Worker ↔ object hop).
 const SESSION_PREDATES_ERASURE: u16 = 410;
 
+/// The users' namespace, pinned to `HEALTHLINK_JURISDICTION` when set.
+///
+/// workers-rs 0.8 offers jurisdictions only for random ids
+/// (`unique_id_with_jurisdiction`), and every object here is named, so this
+/// calls the runtime's `namespace.jurisdiction(name)` itself: the namespace
+/// it returns creates every object, named or not, inside that jurisdiction.
+/// Every stub the edge opens comes through here, so no path can reach an
+/// unpinned object.
+pub(crate) fn user_state_namespace(env: &Env) -> worker::Result<ObjectNamespace> {
+    let namespace = env.durable_object(USER_STATE_BINDING)?;
+    let jurisdiction = match &*crate::isolate::config(env) {
+        Ok(config) => config.jurisdiction,
+        // The front end refuses to serve before it gets here; an object
+        // never guesses where a misconfigured edge meant to store.
+        Err(_) => {
+            return Err(worker::Error::RustError(
+                "the edge's configuration is invalid".into(),
+            ));
+        }
+    };
+    match jurisdiction {
+        None => Ok(namespace),
+        Some(jurisdiction) => pinned(&namespace, jurisdiction),
+    }
+}
+
+fn pinned(
+    namespace: &ObjectNamespace,
+    jurisdiction: crate::residency::Jurisdiction,
+) -> worker::Result<ObjectNamespace> {
+    use worker::js_sys::{Function, Reflect};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    let method: Function = Reflect::get(namespace.as_ref(), &JsValue::from_str("jurisdiction"))?
+        .dyn_into()
+        .map_err(|_| {
+            worker::Error::RustError("this runtime has no Durable Object jurisdictions".into())
+        })?;
+    let scoped = method.call1(
+        namespace.as_ref(),
+        &JsValue::from_str(jurisdiction.as_str()),
+    )?;
+    Ok(scoped.unchecked_into())
+}
+
 #[durable_object]
 pub struct UserState {
     pub(crate) state: State,
@@ -903,7 +947,7 @@ impl From<worker::Error> for StoreError {
 impl DurableObjectStore {
     pub fn new(env: &Env, retention: AuditRetention, events: bool) -> Result<Self, ApiError> {
         Ok(Self {
-            namespace: env.durable_object(USER_STATE_BINDING)?,
+            namespace: user_state_namespace(env)?,
             retention,
             events,
         })
@@ -922,9 +966,7 @@ impl DurableObjectStore {
             live.grant.to_query()
         );
         let request = Request::new_with_init(&url, &init)?;
-        let stub = env
-            .durable_object(USER_STATE_BINDING)?
-            .get_by_name(ObjectName::user(&live.user).as_str())?;
+        let stub = user_state_namespace(env)?.get_by_name(ObjectName::user(&live.user).as_str())?;
         let answer = stub.fetch_with_request(request).await?;
         match (answer.status_code(), answer.websocket()) {
             (101, Some(socket)) => Ok(socket),
