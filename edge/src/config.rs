@@ -1031,6 +1031,50 @@ pub mod tests {
     }
 
     #[test]
+    fn consent_text_and_jurisdiction_are_read_and_bad_values_refused() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.consent, crate::consent::ConsentText::default());
+        assert_eq!(config.jurisdiction, None);
+
+        let config = parse(&[
+            (VAR_CONSENT_VERSION, " 2026-12 "),
+            (
+                VAR_CONSENT_PURPOSES,
+                r#"{"oura": "Sleep and readiness, to tailor your plan."}"#,
+            ),
+            (VAR_JURISDICTION, "eu"),
+        ])
+        .unwrap();
+        assert_eq!(config.consent.version(), Some("2026-12".to_owned()));
+        assert_eq!(
+            config.consent.purpose("oura"),
+            Some("Sleep and readiness, to tailor your plan.")
+        );
+        assert_eq!(config.consent.purpose("fitbit"), None);
+        assert_eq!(config.jurisdiction, Some(crate::residency::Jurisdiction::Eu));
+        assert_eq!(
+            parse(&[(VAR_JURISDICTION, "fedramp-high")]).unwrap().jurisdiction,
+            Some(crate::residency::Jurisdiction::FedRampHigh)
+        );
+
+        let message = |pairs: &[(&str, &str)]| parse(pairs).unwrap_err().message();
+        let error = message(&[(VAR_JURISDICTION, "europe")]);
+        assert!(error.contains(VAR_JURISDICTION), "{error}");
+        assert!(error.contains("\"eu\""), "{error}");
+        let error = message(&[(VAR_CONSENT_VERSION, "version two")]);
+        assert!(error.contains(VAR_CONSENT_VERSION), "{error}");
+        // Purposes without a version would show a text no row can name.
+        let error = message(&[(VAR_CONSENT_PURPOSES, r#"{"oura": "Sleep."}"#)]);
+        assert!(error.contains(VAR_CONSENT_PURPOSES), "{error}");
+        assert!(error.contains(VAR_CONSENT_VERSION), "{error}");
+        let error = message(&[
+            (VAR_CONSENT_VERSION, "v1"),
+            (VAR_CONSENT_PURPOSES, r#"{"myspace": "Friends."}"#),
+        ]);
+        assert!(error.contains("myspace"), "{error}");
+    }
+
+    #[test]
     fn bad_values_name_the_variable_and_never_the_secret() {
         let message = |pairs: &[(&str, &str)]| parse(pairs).unwrap_err().message();
         let error = message(&[(VAR_ALLOWED_ORIGINS, "https://a.example/path")]);

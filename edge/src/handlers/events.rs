@@ -56,7 +56,8 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         Ok(Reply::empty(204))
     }
 
-    /// `/healthz`: the aggregator, the demo, and event delivery. A store
+    /// `/healthz`: the aggregator, the demo, event delivery, and where
+    /// users' state is stored (`jurisdiction`, `null` for anywhere). A store
     /// that cannot be asked says so rather than failing the health check.
     pub(super) async fn healthz(&self) -> Result<Reply, ApiError> {
         let events = match &self.config.events {
@@ -73,6 +74,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 "aggregator": self.config.aggregator.name(),
                 "demo": self.config.demo_enabled(),
                 "events": events,
+                "jurisdiction": self.config.jurisdiction.map(|j| j.as_str()),
             }),
         )
     }

@@ -304,19 +304,21 @@ mod tests {
     }
 
     #[test]
-    fn healthz_says_which_aggregator_runs_and_whether_the_demo_is_on() {
+    fn healthz_says_which_aggregator_runs_whether_the_demo_is_on_and_where_state_lives() {
         let health = |harness: &Harness| -> serde_json::Value {
             json(&harness.get_query("/healthz", &[]).unwrap())
         };
         assert_eq!(
             health(&Harness::sandbox()),
-            serde_json::json!({"status": "ok", "aggregator": "sandbox", "demo": true, "events": {"status": "off"}})
+            serde_json::json!({"status": "ok", "aggregator": "sandbox", "demo": true, "events": {"status": "off"}, "jurisdiction": null})
         );
+        let mut eu = Harness::with_aggregator(AggregatorConfig::Rook(
+            crate::config::tests::test_rook_config(),
+        ));
+        eu.config.jurisdiction = Some(crate::residency::Jurisdiction::Eu);
         assert_eq!(
-            health(&Harness::with_aggregator(AggregatorConfig::Rook(
-                crate::config::tests::test_rook_config()
-            ))),
-            serde_json::json!({"status": "ok", "aggregator": "rook", "demo": false, "events": {"status": "off"}})
+            health(&eu),
+            serde_json::json!({"status": "ok", "aggregator": "rook", "demo": false, "events": {"status": "off"}, "jurisdiction": "eu"})
         );
     }
 }
