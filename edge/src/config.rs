@@ -1051,9 +1051,14 @@ pub mod tests {
             Some("Sleep and readiness, to tailor your plan.")
         );
         assert_eq!(config.consent.purpose("fitbit"), None);
-        assert_eq!(config.jurisdiction, Some(crate::residency::Jurisdiction::Eu));
         assert_eq!(
-            parse(&[(VAR_JURISDICTION, "fedramp-high")]).unwrap().jurisdiction,
+            config.jurisdiction,
+            Some(crate::residency::Jurisdiction::Eu)
+        );
+        assert_eq!(
+            parse(&[(VAR_JURISDICTION, "fedramp-high")])
+                .unwrap()
+                .jurisdiction,
             Some(crate::residency::Jurisdiction::FedRampHigh)
         );
 

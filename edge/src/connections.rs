@@ -1,6 +1,8 @@
 //! The status list the widget shows, and reconciliation with the
 //! aggregator's own view.
 
+use std::collections::BTreeMap;
+
 use healthlink_shared::{
     CATALOG, ConnectionStatus, ConnectionsResponse, SourceConnection, SourceInfo, SourceKind,
 };
@@ -20,7 +22,7 @@ use crate::user_state::{StoredStatus, UserRecord};
 pub fn status_list(
     stored: &[StoredStatus],
     offers: impl Fn(&str) -> bool,
-    phone_link: Option<&str>,
+    shown: Shown<'_>,
     now_ms: i64,
     stale_after_ms: i64,
 ) -> ConnectionsResponse {
@@ -29,7 +31,7 @@ pub fn status_list(
         .filter(|source| offers(source.id))
         .map(|source| {
             let row = stored.iter().find(|row| row.source == source.id);
-            source_connection(source, row, phone_link, now_ms, stale_after_ms)
+            source_connection(source, row, shown, now_ms, stale_after_ms)
         })
         .collect();
     ConnectionsResponse {
@@ -38,17 +40,35 @@ pub fn status_list(
     }
 }
 
+/// What the deployment configured for every row: the phone link template
+/// and the consent purpose lines.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shown<'a> {
+    pub phone_link: Option<&'a str>,
+    pub purposes: Option<&'a BTreeMap<String, String>>,
+}
+
+impl<'a> Shown<'a> {
+    pub fn of(config: &'a crate::config::Config) -> Self {
+        Self {
+            phone_link: config.phone_link.as_deref(),
+            purposes: Some(&config.consent.purposes),
+        }
+    }
+}
+
 /// One row of the status list: `source` as its stored row (if any) says.
 pub fn source_connection(
     source: &SourceInfo,
     row: Option<&StoredStatus>,
-    phone_link: Option<&str>,
+    shown: Shown<'_>,
     now_ms: i64,
     stale_after_ms: i64,
 ) -> SourceConnection {
     let row = row.filter(|row| !is_abandoned_connect(row, now_ms));
     let data = row.and_then(|row| row.data.as_ref());
-    let phone_link = phone_link
+    let phone_link = shown
+        .phone_link
         .filter(|_| source.kind == SourceKind::Mobile)
         .map(|template| template.replace("{source}", source.id));
     SourceConnection {
@@ -68,6 +88,12 @@ pub fn source_connection(
         last_data_at: data.map(|data| rfc3339_from_unix_ms(data.last_data_at_ms)),
         stale: row.is_some_and(|row| is_stale(row, stale_after_ms, now_ms)),
         sync_error: data.and_then(|data| data.error),
+        // Only where the connect flow is the widget's: a phone-only source
+        // is connected in the host's app, which shows its own text.
+        purpose: shown
+            .purposes
+            .filter(|_| source.kind != SourceKind::Mobile)
+            .and_then(|purposes| purposes.get(source.id).cloned()),
     }
 }
 
@@ -82,6 +108,8 @@ pub struct ListView {
     pub sources: Vec<String>,
     /// The configured phone link template, for phone-only sources.
     pub phone_link: Option<String>,
+    /// The consent purpose lines of the listed sources.
+    pub purposes: BTreeMap<String, String>,
     pub locale: Option<String>,
     /// When the reading session was minted (ms); a session from before an
     /// erasure reads nothing. `None` for the backend.
@@ -109,6 +137,9 @@ impl ListView {
         if let Some(locale) = &self.locale {
             query.append_pair("locale", locale);
         }
+        for (source, purpose) in &self.purposes {
+            query.append_pair(&format!("purpose.{source}"), purpose);
+        }
         query.finish()
     }
 
@@ -118,6 +149,7 @@ impl ListView {
         let (mut is_list, mut now_ms, mut session_issued_at_ms) = (false, None, None);
         let mut stale_after_ms = None;
         let (mut sources, mut phone_link, mut locale) = (Vec::new(), None, None);
+        let mut purposes = BTreeMap::new();
         for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
             match &*name {
                 "view" => is_list = value == "list",
@@ -133,17 +165,29 @@ impl ListView {
                 "stale_after" => stale_after_ms = Some(value.parse().ok()?),
                 "phone_link" => phone_link = Some(value.into_owned()),
                 "locale" => locale = Some(value.into_owned()),
-                _ => {}
+                other => {
+                    if let Some(source) = other.strip_prefix("purpose.") {
+                        purposes.insert(source.to_owned(), value.into_owned());
+                    }
+                }
             }
         }
         Some(Self {
             sources,
             phone_link,
+            purposes,
             locale,
             session_issued_at_ms,
             now_ms: now_ms.filter(|_| is_list)?,
             stale_after_ms: stale_after_ms?,
         })
+    }
+
+    fn shown(&self) -> Shown<'_> {
+        Shown {
+            phone_link: self.phone_link.as_deref(),
+            purposes: Some(&self.purposes),
+        }
     }
 
     /// The list as its reader sees it; `None` when the reading session was
@@ -157,7 +201,7 @@ impl ListView {
         let mut list = status_list(
             &record.statuses,
             |id| self.sources.iter().any(|source| source == id),
-            self.phone_link.as_deref(),
+            self.shown(),
             self.now_ms,
             self.stale_after_ms,
         );
@@ -231,6 +275,12 @@ mod tests {
         let view = ListView {
             sources: vec!["oura".into(), "apple_health".into()],
             phone_link: Some("acme://connect/{source}?a=1&b=2".into()),
+            purposes: [
+                ("oura", "Sleep & readiness, for your plan = better rest."),
+                ("apple_health", "Steps."),
+            ]
+            .map(|(source, line)| (source.to_owned(), line.to_owned()))
+            .into(),
             locale: Some("de-CH".into()),
             session_issued_at_ms: Some(5_000),
             now_ms: 9_000,
@@ -239,6 +289,7 @@ mod tests {
         assert_eq!(ListView::from_query(&view.to_query()), Some(view.clone()));
         let bare = ListView {
             phone_link: None,
+            purposes: BTreeMap::new(),
             locale: None,
             session_issued_at_ms: None,
             ..view.clone()
@@ -306,6 +357,13 @@ mod tests {
         assert!(list.sources[1].phone_qr.is_some());
         assert_eq!(list.sources[0].phone_link, None);
         assert_eq!(list.sources[0].phone_qr, None);
+        // Oura's purpose line is shown before its flow; Apple Health is
+        // connected in the host's app, which shows its own.
+        assert_eq!(
+            list.sources[0].purpose.as_deref(),
+            Some("Sleep & readiness, for your plan = better rest.")
+        );
+        assert_eq!(list.sources[1].purpose, None);
         assert_eq!(list.locale.as_deref(), Some("de-CH"));
         // The same list the Worker would build from the record.
         assert_eq!(
@@ -313,7 +371,7 @@ mod tests {
             status_list(
                 &record.statuses,
                 |id| id == "oura" || id == "apple_health",
-                view.phone_link.as_deref(),
+                view.shown(),
                 view.now_ms,
                 view.stale_after_ms
             )
@@ -324,13 +382,7 @@ mod tests {
             let info = healthlink_shared::find_source(source).unwrap();
             let stored = record.statuses.iter().find(|row| row.source == source);
             assert_eq!(
-                &source_connection(
-                    info,
-                    stored,
-                    view.phone_link.as_deref(),
-                    view.now_ms,
-                    view.stale_after_ms
-                ),
+                &source_connection(info, stored, view.shown(), view.now_ms, view.stale_after_ms),
                 listed
             );
         }
@@ -341,6 +393,7 @@ mod tests {
         let view = |issued| ListView {
             sources: vec!["oura".into()],
             phone_link: None,
+            purposes: BTreeMap::new(),
             locale: None,
             session_issued_at_ms: issued,
             now_ms: 10_000,
@@ -372,7 +425,7 @@ mod tests {
 
     #[test]
     fn new_user_sees_every_source_disconnected() {
-        let list = status_list(&[], |_| true, None, 0, 1_000);
+        let list = status_list(&[], |_| true, Shown::default(), 0, 1_000);
         assert_eq!(list.sources.len(), CATALOG.len());
         assert!(
             list.sources
@@ -390,7 +443,13 @@ mod tests {
             row("garmin", ConnectionStatus::Error),
             row("retired_source", ConnectionStatus::Connected),
         ];
-        let list = status_list(&stored, |id| id == "oura" || id == "garmin", None, 0, 1_000);
+        let list = status_list(
+            &stored,
+            |id| id == "oura" || id == "garmin",
+            Shown::default(),
+            0,
+            1_000,
+        );
         assert_eq!(list.sources.len(), 2);
         assert_eq!(list.sources[0].id, "garmin");
         assert_eq!(
@@ -410,7 +469,16 @@ mod tests {
 
     #[test]
     fn phone_only_sources_carry_the_phone_link() {
-        let list = status_list(&[], |_| true, Some("acme://connect/{source}"), 0, 1_000);
+        let list = status_list(
+            &[],
+            |_| true,
+            Shown {
+                phone_link: Some("acme://connect/{source}"),
+                purposes: None,
+            },
+            0,
+            1_000,
+        );
         for source in &list.sources {
             let expected = (source.kind == SourceKind::Mobile)
                 .then(|| format!("acme://connect/{}", source.id));
@@ -418,7 +486,7 @@ mod tests {
         }
         assert!(list.sources.iter().any(|s| s.phone_link.is_some()));
         assert!(
-            status_list(&[], |_| true, None, 0, 1_000)
+            status_list(&[], |_| true, Shown::default(), 0, 1_000)
                 .sources
                 .iter()
                 .all(|s| s.phone_link.is_none())
@@ -458,7 +526,7 @@ mod tests {
             status_list(
                 std::slice::from_ref(&pending),
                 |id| id == "oura",
-                None,
+                Shown::default(),
                 now_ms,
                 1_000,
             )

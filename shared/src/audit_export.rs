@@ -258,6 +258,8 @@ mod verify {
         Unlinked { id: i64, after: Option<i64> },
         /// Row ids do not increase here.
         OutOfOrder { id: i64, after: i64 },
+        /// Two rows carry the same id: one of them was inserted.
+        Duplicate { id: i64 },
         /// The last row is not the chain head the document names.
         Truncated { last: Option<i64>, head_id: i64 },
         /// The document says it holds something it cannot (e.g. an
@@ -291,6 +293,10 @@ mod verify {
                     "row {id} comes after row {after}: rows were reordered or one was \
                      inserted out of place"
                 ),
+                Self::Duplicate { id } => write!(
+                    f,
+                    "two rows carry id {id}: a row was inserted with the id of another"
+                ),
                 Self::Truncated {
                     last: Some(last),
                     head_id,
@@ -323,7 +329,10 @@ mod verify {
         // Order first: a swap is named as one, not as the broken link it
         // also makes.
         for pair in export.entries.windows(2) {
-            if pair[1].id <= pair[0].id {
+            if pair[1].id == pair[0].id {
+                return Err(ChainBreak::Duplicate { id: pair[1].id });
+            }
+            if pair[1].id < pair[0].id {
                 return Err(ChainBreak::OutOfOrder {
                     id: pair[1].id,
                     after: pair[0].id,
@@ -679,6 +688,13 @@ mod tests {
                 after: Some(3)
             })
         );
+        // Given the id of the row it is slipped in front of.
+        let mut entries = full.clone();
+        entries.insert(2, chained(row(4, "disconnect"), &full[1].hash));
+        assert_eq!(
+            verify_chain(&export(entries, None)),
+            Err(ChainBreak::Duplicate { id: 4 })
+        );
         // Appended at the end: it is not the head the document names.
         let mut document = export(full.clone(), None);
         let appended = chained(row(6, "disconnect"), &full[3].hash);
@@ -736,6 +752,7 @@ mod tests {
             ),
             (ChainBreak::Unlinked { id: 7, after: None }, "row 7"),
             (ChainBreak::OutOfOrder { id: 7, after: 9 }, "row 7"),
+            (ChainBreak::Duplicate { id: 7 }, "id 7"),
             (
                 ChainBreak::Truncated {
                     last: Some(7),

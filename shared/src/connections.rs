@@ -85,6 +85,11 @@ pub struct SourceConnection {
     /// The problem the host's pipeline reported with its last sync, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_error: Option<SyncError>,
+    /// What the app uses this source's data for, in the operator's words
+    /// (`HEALTHLINK_CONSENT_PURPOSES`): the widget shows it, and asks to
+    /// continue, before the connect flow opens. Absent when none is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
 }
 
 /// A QR code as one SVG path: what [`SourceConnection::phone_qr`] carries.
@@ -194,6 +199,7 @@ mod tests {
             last_data_at: None,
             stale: false,
             sync_error: None,
+            purpose: None,
         };
         assert_eq!(
             serde_json::to_string(&entry).unwrap(),

@@ -4,8 +4,9 @@
 use fantoccini::Locator;
 use healthlink_tests::browser::{
     Browser, UI_TIMEOUT, by_test_id, click_action, consent, wait_for_notice, wait_for_status,
+    wait_until_shown,
 };
-use healthlink_tests::edge::Edge;
+use healthlink_tests::edge::{Answer, Edge};
 use healthlink_tests::host::{embed_page_with_head, serve_page};
 use healthlink_tests::unique;
 use healthlink_tests::wait::eventually;
@@ -268,4 +269,90 @@ async fn a_failed_disconnect_shows_disconnecting_then_rolls_back_with_a_reason()
     wait_for_status(&browser, "whoop", "connected").await;
     assert!(rook().is_authorized(&user, "Whoop"));
     browser.close().await;
+}
+
+/// A source with a purpose line (`HEALTHLINK_CONSENT_PURPOSES` of the
+/// sandbox edge: Dexcom) shows it before its flow opens: Cancel opens
+/// nothing, Continue opens the popup from its own click, and the connect
+/// row in the trail names the consent text version the user was shown.
+#[tokio::test]
+async fn a_purpose_line_comes_before_the_flow_and_its_version_is_recorded() {
+    use healthlink_shared::AuditPage;
+    use reqwest::Method;
+
+    let user = unique("browser-purpose");
+    let session = Edge::Sandbox.session_for(&user).await;
+    let attributes = format!(
+        "edge=\"{}\" session=\"{session}\" flow=\"popup\"",
+        Edge::Sandbox.base()
+    );
+    let page = serve_page(
+        "/purpose.html",
+        embed_page_with_head("Host app", Edge::Sandbox.base(), &attributes, ""),
+    );
+    let browser = Browser::start().await;
+    browser.client.goto(&page).await.expect("open host page");
+    let main = browser.client.window().await.expect("main window");
+    let purpose = &healthlink_tests::env().consent_purposes["dexcom"];
+
+    // Cancel: no window opens, nothing changes, focus is back on the row.
+    let root = browser.widget(0).await;
+    click_action(&root, "dexcom").await;
+    let text = wait_until_shown(&root, "purpose-text").await;
+    assert_eq!(text.text().await.unwrap(), *purpose);
+    let dialog = by_test_id(&root, "purpose-dialog").await.unwrap();
+    let title = dialog.find(Locator::Css("h3")).await.unwrap();
+    assert_eq!(title.text().await.unwrap(), "Connect Dexcom?");
+    browser.assert_accessible("the purpose dialog").await;
+    browser.screenshot("purpose-dialog").await;
+    by_test_id(&root, "purpose-cancel")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .expect("Cancel");
+    eventually("the dialog to close", UI_TIMEOUT, || async {
+        match dialog.is_displayed().await {
+            Ok(false) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert_eq!(browser.client.windows().await.unwrap().len(), 1);
+    wait_for_status(&browser, "dexcom", "disconnected").await;
+
+    // A source without a line goes straight to its flow.
+    click_action(&root, "oura").await;
+    browser.switch_to_popup(&main).await;
+    consent(&browser, true).await;
+    browser.client.switch_to_window(main.clone()).await.unwrap();
+    wait_for_notice(&browser, "Oura is connected.").await;
+
+    // Continue: the popup opens and the flow runs as always.
+    let root = browser.widget(0).await;
+    click_action(&root, "dexcom").await;
+    wait_until_shown(&root, "purpose-continue")
+        .await
+        .click()
+        .await
+        .expect("Continue");
+    browser.switch_to_popup(&main).await;
+    consent(&browser, true).await;
+    browser.client.switch_to_window(main).await.unwrap();
+    wait_for_notice(&browser, "Dexcom is connected.").await;
+    wait_for_status(&browser, "dexcom", "connected").await;
+    browser.close().await;
+
+    let page: AuditPage =
+        Answer::send(Edge::Sandbox.backend(Method::GET, &format!("/v1/users/{user}/audit")))
+            .await
+            .json();
+    let connects: Vec<(&str, Option<&str>)> = page
+        .entries
+        .iter()
+        .filter(|entry| entry.action == "connect")
+        .map(|entry| (entry.source.as_str(), entry.consent_version.as_deref()))
+        .collect();
+    let version = Some(healthlink_tests::env().consent_version.as_str());
+    assert_eq!(connects, [("dexcom", version), ("oura", version)]);
 }

@@ -2,7 +2,7 @@
 
 use healthlink_shared::{CATALOG, ConnectionStatus, ConnectionsResponse};
 use healthlink_tests::edge::{Answer, OPENAPI_JSON, client, session_for, url, widget};
-use healthlink_tests::unique;
+use healthlink_tests::{env, unique};
 use reqwest::Method;
 
 #[tokio::test]
@@ -18,6 +18,35 @@ async fn healthz_reports_the_aggregator_and_the_demo() {
         ["delivering", "failing", "off"].contains(&body["events"]["status"].as_str().unwrap()),
         "{body}"
     );
+}
+
+/// `HEALTHLINK_JURISDICTION` is applied and reported: the Thryve edge's
+/// users live in its jurisdiction (and its whole suite runs there), the
+/// others' anywhere.
+#[tokio::test]
+async fn healthz_says_where_each_edge_keeps_its_users_state() {
+    use healthlink_tests::edge::Edge;
+    for (edge, expected) in [
+        (Edge::Sandbox, serde_json::Value::Null),
+        (Edge::Thryve, env().thryve_jurisdiction.as_str().into()),
+        (Edge::Rook, serde_json::Value::Null),
+    ] {
+        let body: serde_json::Value = Answer::send(client().get(edge.url("/healthz")))
+            .await
+            .json();
+        assert_eq!(body["jurisdiction"], expected, "{edge:?}: {body}");
+    }
+    // And its objects answer: a user's state is written and read back.
+    let session = healthlink_tests::edge::Edge::Thryve
+        .session_for(&unique("jurisdiction"))
+        .await;
+    let answer = Answer::send(healthlink_tests::edge::Edge::Thryve.widget(
+        Method::GET,
+        "/v1/connections",
+        &session,
+    ))
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
 }
 
 #[tokio::test]

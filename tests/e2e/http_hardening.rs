@@ -283,6 +283,27 @@ async fn the_audit_trail_is_pruned_oldest_first() {
     assert_eq!(entries.len(), 100);
     // The connect, the oldest row, went first; the newest failures stay.
     assert!(entries.iter().all(|entry| entry.action == "disconnect"));
+
+    // The export after pruning still verifies: its first row chains from
+    // the pruning record, which says how many rows went and up to when.
+    use healthlink_shared::audit_export::{AuditExport, AuditKeys, keys_of, verify_export};
+    let export =
+        Answer::send(EDGE.backend(Method::GET, &format!("/v1/users/{user}/audit/export"))).await;
+    assert_eq!(export.status, 200, "{}", export.body);
+    let keys: AuditKeys = Answer::send(client().get(EDGE.url("/v1/audit/keys")))
+        .await
+        .json();
+    let verdict = verify_export(export.body.as_bytes(), &keys_of(&keys)).unwrap();
+    assert!(verdict.holds(), "{verdict:?}");
+    assert_eq!(verdict.rows, 100);
+    let document: AuditExport = export.json();
+    let pruned = document.chain.pruned.expect("a pruning record");
+    // Ids count from 1: what was pruned and what is kept is all ever written.
+    assert!(pruned.rows >= 6, "{pruned:?}");
+    assert_eq!(pruned.rows + 100, document.chain.head_id as u64);
+    assert_eq!(document.entries[0].prev_hash, pruned.last_hash);
+    assert_eq!(pruned.through_id, document.entries[0].id - 1);
+    assert_eq!(document.chain.head_id, document.entries[99].id);
 }
 
 /// Erasure holds: a return state issued before it ends nothing, a session

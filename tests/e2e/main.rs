@@ -4,6 +4,7 @@
 //! `cargo xtask test` starts the edges and sets the environment.
 
 mod aggregator_support;
+mod audit_export;
 mod bench_edge;
 mod bench_events;
 mod bench_render;

@@ -237,15 +237,7 @@ impl Browser {
     /// Answers "Disconnect" in the first widget's confirmation dialog.
     pub async fn confirm_disconnect(&self) {
         let root = self.widget(0).await;
-        let button = eventually("the confirmation dialog", UI_TIMEOUT, || async {
-            let button = by_test_id(&root, "confirm-disconnect").await?;
-            if button.is_displayed().await.map_err(|e| e.to_string())? {
-                Ok(button)
-            } else {
-                Err("the dialog is not open".to_owned())
-            }
-        })
-        .await;
+        let button = wait_until_shown(&root, "confirm-disconnect").await;
         button.click().await.expect("confirm the disconnect");
     }
 
@@ -407,5 +399,23 @@ pub async fn wait_for_test_id(root: &ShadowRoot, test_id: &str) -> Element {
     eventually(&format!("[data-testid={test_id}]"), UI_TIMEOUT, || async {
         by_test_id(root, test_id).await
     })
+    .await
+}
+
+/// Waits until the widget's `test_id` element is shown (a dialog's
+/// contents exist before it opens, hidden).
+pub async fn wait_until_shown(root: &ShadowRoot, test_id: &str) -> Element {
+    eventually(
+        &format!("[data-testid={test_id}] shown"),
+        UI_TIMEOUT,
+        || async {
+            let element = by_test_id(root, test_id).await?;
+            if element.is_displayed().await.map_err(|e| e.to_string())? {
+                Ok(element)
+            } else {
+                Err("hidden".to_owned())
+            }
+        },
+    )
     .await
 }

@@ -48,6 +48,16 @@ pub struct TestEnv {
     /// How long the events edges let a connected source send nothing
     /// before it is stale (their `HEALTHLINK_STALE_AFTER_TEST_SECONDS`).
     pub stale_after: std::time::Duration,
+    /// The consent text version every edge records with each connect.
+    pub consent_version: String,
+    /// The sandbox edge's purpose lines, source id → line.
+    pub consent_purposes: std::collections::BTreeMap<String, String>,
+    /// The Thryve edge's `HEALTHLINK_JURISDICTION` (the others have none).
+    pub thryve_jurisdiction: String,
+    /// The xtask binary (for `verify-audit`).
+    pub xtask: PathBuf,
+    /// A Python with `cryptography`, for the independent audit verifier.
+    pub python: PathBuf,
 }
 
 impl TestEnv {
@@ -99,6 +109,12 @@ pub fn env() -> &'static TestEnv {
                     .parse()
                     .expect("HEALTHLINK_STALE_AFTER_TEST_SECONDS is whole seconds"),
             ),
+            consent_version: var("HEALTHLINK_CONSENT_VERSION"),
+            consent_purposes: serde_json::from_str(&var("HEALTHLINK_CONSENT_PURPOSES"))
+                .expect("HEALTHLINK_CONSENT_PURPOSES is a JSON object"),
+            thryve_jurisdiction: var("HEALTHLINK_THRYVE_JURISDICTION"),
+            xtask: PathBuf::from(var("HEALTHLINK_XTASK")),
+            python: Path::new(&var("HEALTHLINK_SCHEMATHESIS")).with_file_name("python"),
         }
     })
 }

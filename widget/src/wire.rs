@@ -80,6 +80,7 @@ fn source_connection(entry: &JsValue) -> Option<SourceConnection> {
             Some(error) => Some(SyncError::parse(&error)?),
             None => None,
         },
+        purpose: optional_text(entry, "purpose").ok()?,
     })
 }
 

@@ -15,6 +15,7 @@ mod secrets;
 mod sizes;
 mod test;
 mod tools;
+mod verify_audit;
 mod wrangler;
 
 use std::path::PathBuf;
@@ -42,7 +43,11 @@ tasks:
           (raw, gzip -9, brotli 11) against the widget's budget
   fuzz [SECONDS]
           run every fuzz target in fuzz/ for SECONDS each (default 30) on
-          nightly; fails on the first crash, naming the saved input";
+          nightly; fails on the first crash, naming the saved input
+  verify-audit FILE (--keys KEYS.json | --key PUBLIC_KEY)
+          check an audit export offline: every row's hash and link, the
+          chain head, and the Ed25519 signature against the edge's key set
+          (saved from GET /v1/audit/keys); names the row that breaks";
 
 /// Per-target fuzzing time when `cargo xtask fuzz` is given none.
 const DEFAULT_FUZZ_SECONDS: u64 = 30;
@@ -56,6 +61,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(),
         Some("sizes") => sizes_task(),
         Some("fuzz") => fuzz_task(std::env::args().nth(2).as_deref()),
+        Some("verify-audit") => verify_audit::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -96,6 +96,14 @@ const EVENTS_TIMEOUT_MS: &str = "1500";
 /// go stale, its `connection.stale`, and no second one. Only sources a test
 /// reported data for can go stale, so no other test meets it.
 const STALE_AFTER_TEST_SECONDS: &str = "6";
+/// The consent text version every test edge records with each connect.
+const CONSENT_VERSION: &str = "e2e-2026-12";
+/// The sandbox edge's purpose lines: one source only, which no other
+/// browser test connects, so only the purpose test meets its dialog.
+const CONSENT_PURPOSES: &str =
+    r#"{"dexcom": "Your glucose readings, so your care team sees your trends."}"#;
+/// Where the Thryve edge keeps its users' state (the others: anywhere).
+const THRYVE_JURISDICTION: &str = "eu";
 
 /// Starts the events receiver, then one `wrangler dev` per aggregator
 /// (sandbox, and Thryve and ROOK pointed at the suite's emulators) on free
@@ -168,6 +176,10 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
                 "HEALTHLINK_PHONE_LINK".to_owned(),
                 "healthlink-e2e://connect/{source}".to_owned(),
             ),
+            (
+                "HEALTHLINK_CONSENT_VERSION".to_owned(),
+                CONSENT_VERSION.to_owned(),
+            ),
             // Short, so timeout tests take seconds, not the 10 s default.
             (
                 "HEALTHLINK_UPSTREAM_TIMEOUT_MS".to_owned(),
@@ -205,6 +217,10 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
                 events("sandbox"),
                 vec![
                     ("HEALTHLINK_DEMO".to_owned(), "true".to_owned()),
+                    (
+                        "HEALTHLINK_CONSENT_PURPOSES".to_owned(),
+                        CONSENT_PURPOSES.to_owned(),
+                    ),
                     // The mixed load makes hundreds of attempts a minute per
                     // user on purpose; the other edges keep the default 20.
                     (
@@ -227,6 +243,10 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
                 common("thryve"),
                 events("thryve"),
                 vec![
+                    (
+                        "HEALTHLINK_JURISDICTION".to_owned(),
+                        THRYVE_JURISDICTION.to_owned(),
+                    ),
                     (
                         "THRYVE_API_BASE".to_owned(),
                         format!("http://127.0.0.1:{thryve_port}/api"),
@@ -386,6 +406,14 @@ pub fn end_to_end(toolchain: &Toolchain, which: Suite, filter: Option<&str>) -> 
         .env(
             "HEALTHLINK_RECEIVER_SELFTEST_SECRETS",
             receiver.self_test_secrets.join(","),
+        )
+        .env("HEALTHLINK_CONSENT_VERSION", CONSENT_VERSION)
+        .env("HEALTHLINK_CONSENT_PURPOSES", CONSENT_PURPOSES)
+        .env("HEALTHLINK_THRYVE_JURISDICTION", THRYVE_JURISDICTION)
+        // This very binary: the suite runs `verify-audit` on real exports.
+        .env(
+            "HEALTHLINK_XTASK",
+            std::env::current_exe().map_err(|e| format!("locating xtask: {e}"))?,
         )
         .env("HEALTHLINK_ARTIFACTS", &artifacts)
         .env("HEALTHLINK_CHROMIUM", CHROMIUM_BINARY)

@@ -9,7 +9,7 @@ use healthlink_shared::{
 use super::edge::{Edge, Runtime};
 use super::reply::Reply;
 use crate::aggregator::{Aggregator, AggregatorError, PhonePairing};
-use crate::connections::{ListView, erased_since, reconcile, status_list};
+use crate::connections::{ListView, Shown, erased_since, reconcile, status_list};
 use crate::error::ApiError;
 use crate::session::SessionClaims;
 use crate::user_id::UserId;
@@ -51,6 +51,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
                 .map(|source| source.id.to_owned())
                 .collect(),
             phone_link: self.config.phone_link.clone(),
+            purposes: self.config.consent.purposes.clone(),
             locale,
             session_issued_at_ms: session.map(|session| session.iat * 1000),
             now_ms: self.runtime.now_ms(),
@@ -122,7 +123,10 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
         Ok(status_list(
             &stored,
             offered,
-            phone_link.as_deref(),
+            Shown {
+                phone_link: phone_link.as_deref(),
+                ..Shown::of(self.config)
+            },
             self.runtime.now_ms(),
             self.config.stale_after_ms,
         ))
@@ -264,6 +268,44 @@ mod tests {
                 .filter(|s| s.id != "oura")
                 .all(|s| s.status == ConnectionStatus::Disconnected)
         );
+    }
+
+    #[test]
+    fn purpose_lines_travel_with_their_rows_on_every_path() {
+        let purposes = |harness: &mut Harness| {
+            harness.config.consent.version = Some("2026-12".into());
+            harness.config.consent.purposes = [
+                ("oura", "Sleep, to tailor your plan."),
+                ("apple_health", "Steps."),
+            ]
+            .map(|(source, line)| (source.to_owned(), line.to_owned()))
+            .into();
+        };
+        let (mut sandbox, mut rook) = (Harness::sandbox(), Harness::rook());
+        purposes(&mut sandbox);
+        purposes(&mut rook);
+        rook.script(vec![rook_statuses(&[("Oura", false)])]);
+        // The sandbox's list is written by the user's store; Rook's is
+        // reconciled here: both carry the line.
+        for list in [
+            sandbox.widget_get("alice", "/v1/connections"),
+            rook.backend_get("/v1/users/alice/connections"),
+        ] {
+            let list: ConnectionsResponse = json(&list.unwrap());
+            let purpose = |id: &str| {
+                list.sources
+                    .iter()
+                    .find(|s| s.id == id)
+                    .and_then(|s| s.purpose.clone())
+            };
+            assert_eq!(
+                purpose("oura").as_deref(),
+                Some("Sleep, to tailor your plan.")
+            );
+            assert_eq!(purpose("fitbit"), None);
+            // Phone-only: the host's app shows its own text.
+            assert_eq!(purpose("apple_health"), None);
+        }
     }
 
     #[test]

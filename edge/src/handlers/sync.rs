@@ -8,7 +8,7 @@ use healthlink_shared::{SourceInfo, SyncReport};
 use super::edge::{Edge, Runtime};
 use super::reply::Reply;
 use crate::aggregator::Aggregator;
-use crate::connections::source_connection;
+use crate::connections::{Shown, source_connection};
 use crate::error::ApiError;
 use crate::freshness::read_report;
 use crate::request_body::parse_json;
@@ -43,7 +43,7 @@ impl<A: Aggregator, S: UserStore, R: Runtime> Edge<'_, A, S, R> {
             &source_connection(
                 source,
                 Some(&row),
-                self.config.phone_link.as_deref(),
+                Shown::of(self.config),
                 now_ms,
                 self.config.stale_after_ms,
             ),

@@ -14,6 +14,7 @@ use crate::browser;
 use crate::components::confirm_dialog::ConfirmDisconnect;
 use crate::components::load_error::LoadErrorPanel;
 use crate::components::phone_dialog::PhoneDialog;
+use crate::components::purpose_dialog::PurposeDialog;
 use crate::components::skeleton::SkeletonList;
 use crate::components::source_row::SourceRow;
 use crate::controls::Controls;
@@ -27,7 +28,7 @@ use crate::model::popup::{PopupEnd, PopupFlow, PopupMessage};
 use crate::model::recheck::Recheck;
 use crate::model::{
     HostEvent, LoadError, LoadState, Notice, RowAction, Tone, WidgetConfig, apply_status,
-    failure_notice, popup_closed_notice, row_action,
+    asks_purpose_first, failure_notice, popup_closed_notice, row_action,
 };
 use crate::wire;
 
@@ -567,11 +568,28 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
         }
     });
 
+    // A source with a purpose line shows it before its flow opens;
+    // Continue opens the flow from its own click (a popup needs one).
+    let (asking_purpose, set_asking_purpose) = signal(None::<SourceConnection>);
+    let on_purpose = Callback::new(move |proceed: bool| {
+        let Some(source) = asking_purpose.get_untracked() else {
+            return;
+        };
+        set_asking_purpose.set(None);
+        host.with_value(|host| browser::focus_action(host, &source.id));
+        if proceed {
+            start_connect(source);
+        }
+    });
+
     let on_action = Callback::new(move |source: SourceConnection| {
         if busy.with_untracked(Option::is_some) {
             return;
         }
         match row_action(&source) {
+            Some(action) if asks_purpose_first(&source, action) => {
+                set_asking_purpose.set(Some(source));
+            }
             Some(RowAction::Connect | RowAction::Reconnect) => start_connect(source),
             Some(RowAction::Disconnect) => set_asking.set(Some(source)),
             Some(RowAction::ConnectOnPhone) => set_showing_phone.set(Some(source)),
@@ -659,6 +677,7 @@ pub fn App(config: WidgetConfig, host: HtmlElement, controls: Controls) -> impl 
             }}
             <ConfirmDisconnect asking on_answer locale/>
             <PhoneDialog showing=showing_phone on_close=on_phone_closed locale/>
+            <PurposeDialog asking=asking_purpose on_answer=on_purpose locale/>
         </section>
     }
 }

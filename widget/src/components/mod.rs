@@ -5,5 +5,6 @@ pub mod confirm_dialog;
 pub mod load_error;
 pub mod modal;
 pub mod phone_dialog;
+pub mod purpose_dialog;
 pub mod skeleton;
 pub mod source_row;

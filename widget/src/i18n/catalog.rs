@@ -116,6 +116,15 @@ catalog! {
     stop_sharing_and_delete_text,
     cancel,
 
+    /// Before a connect flow, when the source has a purpose line.
+    purpose_title,
+    /// Above the operator's purpose line.
+    purpose_intro,
+    /// Under it: what happens next, and that it can be undone.
+    purpose_next,
+    /// Opens the connect flow.
+    proceed,
+
     phone_title,
     phone_text,
     /// Accessible name of the QR code image.

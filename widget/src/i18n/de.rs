@@ -71,6 +71,11 @@ pub const CATALOG: Catalog = Catalog {
                                    geteilten Daten werden gelöscht.",
     cancel: "Abbrechen",
 
+    purpose_title: "{name} verbinden?",
+    purpose_intro: "Wofür Ihre Daten von {name} verwendet werden:",
+    purpose_next: "Danach fragt {name} Sie, ob Sie das Teilen erlauben. Sie können jederzeit wieder trennen.",
+    proceed: "Weiter",
+
     phone_title: "{name} auf dem Smartphone verbinden",
     phone_text: "Scannen Sie diesen Code mit der Kamera Ihres Smartphones. Er öffnet unsere App, \
                  in der Sie {name} verbinden können.",

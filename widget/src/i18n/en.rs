@@ -65,6 +65,11 @@ pub const CATALOG: Catalog = Catalog {
                                    is deleted.",
     cancel: "Cancel",
 
+    purpose_title: "Connect {name}?",
+    purpose_intro: "What your {name} data is used for:",
+    purpose_next: "Next, {name} asks you to allow sharing. You can disconnect at any time.",
+    proceed: "Continue",
+
     phone_title: "Connect {name} on your phone",
     phone_text: "Scan this code with your phone's camera. It opens our app, where you can \
                  connect {name}.",

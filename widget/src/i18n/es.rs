@@ -65,6 +65,11 @@ pub const CATALOG: Catalog = Catalog {
                                    que ya compartió.",
     cancel: "Cancelar",
 
+    purpose_title: "¿Conectar {name}?",
+    purpose_intro: "Para qué se usan tus datos de {name}:",
+    purpose_next: "Después, {name} te pedirá que permitas compartirlos. Puedes desconectar cuando quieras.",
+    proceed: "Continuar",
+
     phone_title: "Conectar {name} en tu teléfono",
     phone_text: "Escanea este código con la cámara de tu teléfono. Se abrirá nuestra app, donde \
                  podrás conectar {name}.",

@@ -69,6 +69,11 @@ pub const CATALOG: Catalog = Catalog {
                                    déjà partagées sont supprimées.",
     cancel: "Annuler",
 
+    purpose_title: "Connecter {name} ?",
+    purpose_intro: "À quoi servent vos données {name} :",
+    purpose_next: "Ensuite, {name} vous demandera d'autoriser le partage. Vous pouvez vous déconnecter à tout moment.",
+    proceed: "Continuer",
+
     phone_title: "Connecter {name} sur votre téléphone",
     phone_text: "Scannez ce code avec l'appareil photo de votre téléphone. Il ouvre notre \
                  application, où vous pourrez connecter {name}.",

@@ -65,6 +65,11 @@ pub const CATALOG: Catalog = Catalog {
                                    compartilhados são excluídos.",
     cancel: "Cancelar",
 
+    purpose_title: "Conectar {name}?",
+    purpose_intro: "Para que seus dados do {name} são usados:",
+    purpose_next: "Em seguida, o {name} vai pedir que você permita o compartilhamento. Você pode desconectar quando quiser.",
+    proceed: "Continuar",
+
     phone_title: "Conectar {name} no celular",
     phone_text: "Escaneie este código com a câmera do seu celular. Ele abre nosso app, onde você \
                  pode conectar {name}.",

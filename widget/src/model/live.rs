@@ -116,6 +116,7 @@ mod tests {
                     last_data_at: None,
                     stale: false,
                     sync_error: None,
+                    purpose: None,
                 })
                 .collect(),
             locale: None,

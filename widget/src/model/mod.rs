@@ -224,6 +224,17 @@ pub fn row_action(source: &SourceConnection) -> Option<RowAction> {
     }
 }
 
+/// Whether `action` on `source` shows its purpose line first: connects
+/// and reconnects of a source the deployment wrote one for (a reconnect is
+/// a new consent, recorded with the text version of its own flow).
+pub fn asks_purpose_first(source: &SourceConnection, action: RowAction) -> bool {
+    matches!(action, RowAction::Connect | RowAction::Reconnect)
+        && source
+            .purpose
+            .as_deref()
+            .is_some_and(|line| !line.trim().is_empty())
+}
+
 /// Records `status` for `source` in a loaded list, so the row shows the
 /// edge's answer at once, before the list is re-read.
 pub fn apply_status(list: &mut ConnectionsResponse, source: &str, status: ConnectionStatus) {
@@ -406,6 +417,7 @@ pub(crate) fn oura_row(status: ConnectionStatus, pending: Option<FlowAction>) ->
         last_data_at: None,
         stale: false,
         sync_error: None,
+        purpose: None,
     }
 }
 
@@ -518,6 +530,29 @@ mod tests {
         );
     }
 
+    #[test]
+    fn only_connects_of_a_source_with_a_purpose_line_show_it_first() {
+        let with = |status, purpose: Option<&str>| SourceConnection {
+            purpose: purpose.map(str::to_owned),
+            ..source(SourceKind::Oauth, status)
+        };
+        let line = Some("Sleep, to tailor your plan.");
+        for (status, action) in [
+            (ConnectionStatus::Disconnected, RowAction::Connect),
+            (ConnectionStatus::Expired, RowAction::Reconnect),
+            (ConnectionStatus::Error, RowAction::Reconnect),
+        ] {
+            let row = with(status, line);
+            assert_eq!(row_action(&row), Some(action));
+            assert!(asks_purpose_first(&row, action), "{status:?}");
+            assert!(!asks_purpose_first(&with(status, None), action));
+            assert!(!asks_purpose_first(&with(status, Some("  ")), action));
+        }
+        let connected = with(ConnectionStatus::Connected, line);
+        assert_eq!(row_action(&connected), Some(RowAction::Disconnect));
+        assert!(!asks_purpose_first(&connected, RowAction::Disconnect));
+    }
+
     fn source(kind: SourceKind, status: ConnectionStatus) -> SourceConnection {
         SourceConnection {
             id: "x".into(),
@@ -532,6 +567,7 @@ mod tests {
             last_data_at: None,
             stale: false,
             sync_error: None,
+            purpose: None,
         }
     }
 
