@@ -73,11 +73,37 @@ fn pinned(
         .map_err(|_| {
             worker::Error::RustError("this runtime has no Durable Object jurisdictions".into())
         })?;
-    let scoped = method.call1(
+    match method.call1(
         namespace.as_ref(),
         &JsValue::from_str(jurisdiction.as_str()),
-    )?;
-    Ok(scoped.unchecked_into())
+    ) {
+        Ok(scoped) => Ok(scoped.unchecked_into()),
+        // Local workerd (`wrangler dev`) has the method but refuses it:
+        // everything is on the developer's machine anyway, so the edge
+        // runs unpinned there and says so. Cloudflare's runtime implements
+        // it; any other refusal fails the request rather than store
+        // state outside the jurisdiction.
+        Err(error) if is_local_runtime_refusal(&error) => {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                crate::log::error(
+                    "HEALTHLINK_JURISDICTION is not enforced by this runtime (local workerd): \
+                     state stays on this machine",
+                );
+            });
+            Ok(namespace.clone())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// workerd's own words for "jurisdictions exist only on Cloudflare".
+fn is_local_runtime_refusal(error: &worker::wasm_bindgen::JsValue) -> bool {
+    use worker::wasm_bindgen::JsCast;
+    error
+        .dyn_ref::<worker::js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .is_some_and(|message| message.contains("not implemented in workerd"))
 }
 
 #[durable_object]
