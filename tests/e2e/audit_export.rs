@@ -294,7 +294,7 @@ async fn tampering_in_each_way_is_caught_and_names_the_row() {
     let document: Value = serde_json::from_slice(&bytes).unwrap();
     let mut paths = Vec::new();
     string_paths(&document, String::new(), &mut paths);
-    assert!(paths.len() > 40, "{}", paths.len());
+    assert!(paths.len() > 30, "{}", paths.len());
     for path in paths {
         let mut changed = document.clone();
         let text = changed.pointer_mut(&path).unwrap();
@@ -304,8 +304,10 @@ async fn tampering_in_each_way_is_caught_and_names_the_row() {
             .map_or('x', |c| if c == 'A' { 'B' } else { 'A' });
         value.push(last);
         *text = Value::String(value);
-        let verdict = verify_export(&serde_json::to_vec(&changed).unwrap(), &keys).unwrap();
-        assert!(!verdict.holds(), "changing {path} went unseen");
+        // (A changed `format` is no export at all: refused outright.)
+        let holds = verify_export(&serde_json::to_vec(&changed).unwrap(), &keys)
+            .is_ok_and(|verdict| verdict.holds());
+        assert!(!holds, "changing {path} went unseen");
     }
 }
 
