@@ -108,7 +108,7 @@ pub struct ListView {
     pub sources: Vec<String>,
     /// The configured phone link template, for phone-only sources.
     pub phone_link: Option<String>,
-    /// The consent purpose lines of the listed sources.
+    /// The configured consent purpose lines (rows show only their own).
     pub purposes: BTreeMap<String, String>,
     pub locale: Option<String>,
     /// When the reading session was minted (ms); a session from before an
